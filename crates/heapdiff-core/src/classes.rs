@@ -1,0 +1,393 @@
+//! Class names, class keys and per-class aggregates, formed exactly as DevTools forms them.
+//!
+//! A node's class is its constructor name for objects and native nodes, a fixed name for
+//! internal types (`(system)`, `(compiled code)`, `Function`, `RegExp`), or `(type)`.
+//! Plain `Object`s are named by their most common property sets (`{a, b}`). Objects whose
+//! constructor has a source location are told apart by it: the key is
+//! `script,line,column,Name`, or `,Name` without a location.
+
+use crate::distances::NO_DISTANCE;
+use crate::graph::{Graph, Location};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
+const MAX_INTERFACE_NAME_LENGTH: usize = 120;
+const MIN_OBJECT_COUNT_PER_INTERFACE: f64 = 2.0;
+const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
+
+/// JavaScript string order (UTF-16 code units), used wherever DevTools sorts or compares names.
+pub(crate) fn js_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// JavaScript `String.prototype.length`.
+fn js_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// `JSON.stringify` of a string (with quotes), as JavaScript escapes it.
+pub(crate) fn json_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// How a property name appears inside `{...}`: quoted when it holds `,'"{}`.
+fn format_property_name(name: &str) -> String {
+    if name.contains([',', '\'', '"', '{', '}']) {
+        json_quote(name)
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Aggregated figures of one class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassSummary {
+    pub name: String,
+    /// DevTools' public class key: `,Name` or `script,line,column,Name`.
+    pub key: String,
+    pub count: u64,
+    pub self_size: u64,
+    /// Sum of the retained sizes of members not dominated by another member.
+    pub retained_size: u64,
+    /// Smallest distance of a member.
+    pub distance: i32,
+}
+
+/// Every node's class.
+pub struct Classes {
+    pub names: Vec<String>,
+    pub keys: Vec<String>,
+    /// Class index of each node.
+    pub node_class: Vec<u32>,
+}
+
+impl Classes {
+    pub fn name(&self, class: u32) -> &str {
+        &self.names[class as usize]
+    }
+}
+
+struct Interner {
+    names: Vec<String>,
+    by_name: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.by_name.insert(name.to_owned(), id);
+        id
+    }
+}
+
+/// The class name DevTools gives an object or native node from its raw name: HTML-ish names
+/// keep only their tag (`<div id="a">` → `<div>`).
+fn object_class_name(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.starts_with('<') {
+        if let Some(space) = raw.find(' ') {
+            return format!("{}>", &raw[..space]).into();
+        }
+    } else if let Some(rest) = raw.strip_prefix("Detached <") {
+        if let Some(space) = rest.find(' ') {
+            return format!("Detached <{}>", &rest[..space]).into();
+        }
+    }
+    raw.into()
+}
+
+pub fn location_map(graph: &Graph) -> HashMap<u32, Location> {
+    // Later entries win, as in DevTools' map.
+    graph.locations.iter().map(|l| (l.node, *l)).collect()
+}
+
+/// Assigns every node its class.
+pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
+    let n = graph.node_count();
+    let k = graph.node_kinds;
+    let mut names = Interner { names: Vec::new(), by_name: HashMap::new() };
+    let system = names.intern("(system)");
+    let code = names.intern("(compiled code)");
+    let function = names.intern("Function");
+    let regexp = names.intern("RegExp");
+    let type_classes: Vec<u32> =
+        graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
+    let interfaces = plain_object_names(graph);
+    let mut by_raw_name: HashMap<u32, u32> = HashMap::new();
+    let mut name_of = vec![0u32; n];
+    for (i, slot) in name_of.iter_mut().enumerate() {
+        let t = graph.node_type[i];
+        *slot = if t == k.hidden {
+            system
+        } else if t == k.object || t == k.native {
+            match interfaces.get(&(i as u32)) {
+                Some(interface) => names.intern(interface),
+                None => {
+                    let raw = graph.node_name[i];
+                    match by_raw_name.get(&raw) {
+                        Some(&c) => c,
+                        None => {
+                            let c = names.intern(&object_class_name(graph.strings.get(raw)));
+                            by_raw_name.insert(raw, c);
+                            c
+                        }
+                    }
+                }
+            }
+        } else if t == k.code {
+            code
+        } else if t == k.closure {
+            function
+        } else if t == k.regexp {
+            regexp
+        } else {
+            type_classes[t as usize]
+        };
+    }
+
+    // Class keys: the name, plus the constructor's location for objects that have one.
+    let mut keys: Vec<String> = Vec::new();
+    let mut class_names: Vec<String> = Vec::new();
+    let mut by_name_class: HashMap<u32, u32> = HashMap::new();
+    let mut by_location: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
+    let mut node_class = vec![0u32; n];
+    for i in 0..n {
+        let name = name_of[i];
+        let loc = if graph.node_type[i] == k.object { locations.get(&(i as u32)) } else { None };
+        node_class[i] = match loc {
+            Some(l) => *by_location.entry((l.script_id, l.line, l.column, name)).or_insert_with(|| {
+                keys.push(format!("{},{},{},{}", l.script_id, l.line, l.column, names.names[name as usize]));
+                class_names.push(names.names[name as usize].clone());
+                keys.len() as u32 - 1
+            }),
+            None => *by_name_class.entry(name).or_insert_with(|| {
+                keys.push(format!(",{}", names.names[name as usize]));
+                class_names.push(names.names[name as usize].clone());
+                keys.len() as u32 - 1
+            }),
+        };
+    }
+    Classes { names: class_names, keys, node_class }
+}
+
+fn is_plain_object(graph: &Graph, node: usize) -> bool {
+    graph.node_type[node] == graph.node_kinds.object && graph.name(node as u32) == "Object"
+}
+
+/// DevTools names plain `Object`s after the property sets that at least 2 objects (and one in
+/// a thousand of all plain objects) start with, in their own order: `{a, b, c}`. Each plain
+/// object takes the definition with the most properties that its property set contains
+/// (earlier, more popular definitions win ties). Returns the objects so named.
+fn plain_object_names(graph: &Graph) -> HashMap<u32, String> {
+    let n = graph.node_count();
+    let property = graph.edge_kinds.property;
+    let property_names = |node: usize| {
+        graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.strings.get(graph.edge_name[e]))
+    };
+
+    // Candidates: the leading properties of each plain object, in order of first appearance.
+    let mut candidates: Vec<(String, Vec<&str>, u64)> = Vec::new();
+    let mut candidate_index: HashMap<String, usize> = HashMap::new();
+    let mut total = 0u64;
+    for node in 0..n {
+        if !is_plain_object(graph, node) {
+            continue;
+        }
+        total += 1;
+        let mut name = String::from("{");
+        let mut name_len = 1;
+        let mut properties = Vec::new();
+        for p in property_names(node) {
+            if p == "__proto__" {
+                continue;
+            }
+            let formatted = format_property_name(p);
+            let formatted_len = js_len(&formatted);
+            if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
+                break;
+            }
+            if name_len != 1 {
+                name.push_str(", ");
+                name_len += 2;
+            }
+            name.push_str(&formatted);
+            name_len += formatted_len;
+            properties.push(p);
+        }
+        if properties.is_empty() {
+            continue;
+        }
+        name.push('}');
+        match candidate_index.get(&name) {
+            Some(&i) => candidates[i].2 += 1,
+            None => {
+                candidate_index.insert(name.clone(), candidates.len());
+                candidates.push((name, properties, 1));
+            }
+        }
+    }
+    // A stable sort by popularity, as JavaScript's.
+    candidates.sort_by(|a, b| b.2.cmp(&a.2));
+    let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
+    let definitions: Vec<_> = candidates.into_iter().take_while(|c| c.2 as f64 >= min_count).collect();
+    if definitions.is_empty() {
+        return HashMap::new();
+    }
+
+    // A trie over sorted property names; a state is a trie node.
+    struct State<'a> {
+        next: HashMap<&'a str, usize>,
+        greatest_next: Option<&'a str>,
+        /// (property count, definition index)
+        matched: Option<(usize, usize)>,
+    }
+    let mut trie = vec![State { next: HashMap::new(), greatest_next: None, matched: None }];
+    for (index, (_, properties, _)) in definitions.iter().enumerate() {
+        let mut sorted = properties.clone();
+        sorted.sort_by(|a, b| js_cmp(a, b));
+        let mut cur = 0;
+        for p in &sorted {
+            cur = match trie[cur].next.get(p) {
+                Some(&s) => s,
+                None => {
+                    let s = trie.len();
+                    trie.push(State { next: HashMap::new(), greatest_next: None, matched: None });
+                    trie[cur].next.insert(p, s);
+                    if trie[cur].greatest_next.is_none_or(|g| js_cmp(g, p) == Ordering::Less) {
+                        trie[cur].greatest_next = Some(p);
+                    }
+                    s
+                }
+            };
+        }
+        if trie[cur].matched.is_none() {
+            trie[cur].matched = Some((sorted.len(), index));
+        }
+    }
+    let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
+        match (a, b) {
+            (None, b) => b,
+            (a, None) => a,
+            (Some(a), Some(b)) => Some(if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) { a } else { b }),
+        }
+    };
+
+    let mut named = HashMap::new();
+    let mut states: Vec<usize> = Vec::new();
+    let mut properties: Vec<&str> = Vec::new();
+    for node in 0..n {
+        if !is_plain_object(graph, node) {
+            continue;
+        }
+        properties.clear();
+        properties.extend(property_names(node));
+        properties.sort_by(|a, b| js_cmp(a, b));
+        states.clear();
+        states.push(0);
+        let mut best = trie[0].matched;
+        for p in &properties {
+            let existing = states.len();
+            let mut i = 0;
+            let mut kept = 0;
+            // Visit the states present before this property; drop those with no way on.
+            while i < existing {
+                let s = states[i];
+                let stays = trie[s].greatest_next.is_some_and(|g| js_cmp(p, g) == Ordering::Less);
+                if let Some(&next) = trie[s].next.get(p) {
+                    if !states.contains(&next) {
+                        states.push(next);
+                    }
+                    best = better(best, trie[next].matched);
+                }
+                if stays {
+                    states[kept] = s;
+                    kept += 1;
+                }
+                i += 1;
+            }
+            states.drain(kept..existing);
+        }
+        if let Some((_, index)) = best {
+            named.insert(node as u32, definitions[index].0.clone());
+        }
+    }
+    named
+}
+
+/// Per-class count, self size, retained size and distance over nodes with a non-zero self
+/// size (DevTools leaves out the rest), ordered by class index.
+pub fn aggregate(
+    classes: &Classes,
+    self_size: &[u64],
+    retained: &[u64],
+    distances: &[i32],
+    dominated: &crate::snapshot::DominatedNodes,
+) -> Vec<ClassSummary> {
+    let c = classes.names.len();
+    let mut out: Vec<ClassSummary> = (0..c)
+        .map(|i| ClassSummary {
+            name: classes.names[i].clone(),
+            key: classes.keys[i].clone(),
+            count: 0,
+            self_size: 0,
+            retained_size: 0,
+            distance: NO_DISTANCE,
+        })
+        .collect();
+    let mut first = vec![true; c];
+    for (node, &size) in self_size.iter().enumerate() {
+        if size == 0 {
+            continue;
+        }
+        let a = &mut out[classes.node_class[node] as usize];
+        let cl = classes.node_class[node] as usize;
+        a.distance = if first[cl] { distances[node] } else { a.distance.min(distances[node]) };
+        first[cl] = false;
+        a.count += 1;
+        a.self_size += size;
+    }
+    // Retained: walk the dominator tree; a member counts unless an ancestor of its class
+    // (with a non-zero self size) already counted it.
+    let mut active = vec![0u32; c];
+    let mut stack: Vec<(u32, bool)> = vec![(crate::roots::ROOT, false)];
+    while let Some((node, leaving)) = stack.pop() {
+        let cl = classes.node_class[node as usize] as usize;
+        let member = self_size[node as usize] != 0;
+        if leaving {
+            active[cl] -= 1;
+            continue;
+        }
+        if member && active[cl] == 0 {
+            out[cl].retained_size += retained[node as usize];
+        }
+        if member {
+            active[cl] += 1;
+            stack.push((node, true));
+        }
+        for &child in dominated.children(node) {
+            stack.push((child, false));
+        }
+    }
+    out.retain(|a| a.count > 0);
+    out
+}

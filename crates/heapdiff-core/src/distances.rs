@@ -1,0 +1,113 @@
+//! Distances: BFS depth from the user roots (1) over non-weak edges; what they cannot reach
+//! is then measured from the root, offset by `BASE_SYSTEM_DISTANCE` as DevTools does.
+
+use crate::graph::Graph;
+use crate::roots::{is_user_root, ROOT};
+use crate::weakmap::EphemeronNames;
+use std::collections::HashSet;
+
+/// Distance of a node no path reaches.
+pub const NO_DISTANCE: i32 = -5;
+/// Added to distances measured from the root rather than from a user root.
+pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+
+/// JavaScript's `parseInt(s, 10)`: leading whitespace, an optional sign, then digits.
+pub(crate) fn js_parse_int(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let v = rest[..digits].bytes().fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add((d - b'0') as i64));
+    Some(if neg { -v } else { v })
+}
+
+/// Distances, and for each node the edge by which the BFS first reached it (`u32::MAX` for
+/// none): following those edges back gives a shortest retainer path.
+pub struct Distances {
+    pub distance: Vec<i32>,
+    pub parent_edge: Vec<u32>,
+}
+
+pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> Distances {
+    let n = graph.node_count();
+    let mut dist = vec![NO_DISTANCE; n];
+    let mut parent_edge = vec![u32::MAX; n];
+    if n == 0 {
+        return Distances { distance: dist, parent_edge };
+    }
+    let nk = graph.node_kinds;
+    let ek = graph.edge_kinds;
+    // Each WeakMap value is held by two edges; skipping the first of each pair makes its
+    // distance the greater of the two (crbug.com/1290800), as in DevTools.
+    let mut pending: HashSet<u32> = HashSet::new();
+    let mut allowed = |node: u32, e: usize| -> bool {
+        let t = graph.node_type[node as usize];
+        if t == nk.hidden
+            && graph.edge_name_str(e) == Some("sloppy_function_map")
+            && graph.name(node) == "system / NativeContext"
+        {
+            return false;
+        }
+        if t == nk.array && graph.name(node) == "(map descriptors)" {
+            // Descriptor arrays may be shared between maps: skip every descriptor slot.
+            let index = match graph.edge_name_str(e) {
+                None => Some(graph.edge_name[e] as i64),
+                Some(name) => js_parse_int(name),
+            };
+            return match index {
+                Some(i) => i < 2 || i % 3 != 1,
+                None => true,
+            };
+        }
+        if graph.edge_type[e] == ek.internal {
+            if let Some(ep) = ephemerons.of_edge(graph, e) {
+                if !pending.remove(&ep.pair) {
+                    pending.insert(ep.pair);
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    let mut bfs = |queue: &mut Vec<u32>, dist: &mut [i32], parent_edge: &mut [u32]| {
+        let mut i = 0;
+        while i < queue.len() {
+            let node = queue[i];
+            i += 1;
+            let d = dist[node as usize] + 1;
+            for e in graph.edges(node) {
+                if graph.edge_type[e] == ek.weak {
+                    continue;
+                }
+                let child = graph.edge_to[e];
+                if dist[child as usize] != NO_DISTANCE || !allowed(node, e) {
+                    continue;
+                }
+                dist[child as usize] = d;
+                parent_edge[child as usize] = e as u32;
+                queue.push(child);
+            }
+        }
+    };
+    for e in graph.edges(ROOT) {
+        let node = graph.edge_to[e];
+        if is_user_root(graph, node) {
+            dist[node as usize] = 1;
+            queue.push(node);
+        }
+    }
+    let had_user_roots = !queue.is_empty();
+    bfs(&mut queue, &mut dist, &mut parent_edge);
+    dist[ROOT as usize] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
+    queue.clear();
+    queue.push(ROOT);
+    bfs(&mut queue, &mut dist, &mut parent_edge);
+    Distances { distance: dist, parent_edge }
+}

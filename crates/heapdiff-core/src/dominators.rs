@@ -1,0 +1,238 @@
+//! The dominator tree, by Lengauer–Tarjan over DevTools' *essential* edges.
+//!
+//! This follows DevTools' `calculateDominatorsAndRetainedSizes` step for step — the same DFS
+//! edge order, the same handling of nodes the root cannot reach — so that even where the
+//! graph is odd (orphans, unreachable cliques) the tree, and so every retained size, matches.
+//! All traversals are iterative: heaps can be millions of objects deep.
+
+use crate::graph::Graph;
+use crate::roots::ROOT;
+use crate::weakmap::EphemeronNames;
+
+/// A bit per edge: may this edge make its target dominated by its source?
+pub struct EssentialEdges(Vec<u64>);
+
+impl EssentialEdges {
+    /// DevTools' `computeIsEssentialEdge`: not weak; not the WeakMap table's copy of an
+    /// ephemeron edge; not a self edge; no `shortcut` except from the root; and not an edge
+    /// from a node outside the page into a page-owned node (so objects also held by the
+    /// debugger or other internals keep the page's dominators).
+    pub fn compute(graph: &Graph, page_owned: &[bool], ephemerons: &EphemeronNames) -> EssentialEdges {
+        let k = graph.edge_kinds;
+        let mut bits = vec![0u64; graph.edge_count().div_ceil(64)];
+        for from in 0..graph.node_count() as u32 {
+            for e in graph.edges(from) {
+                let t = graph.edge_type[e];
+                if t == k.weak {
+                    continue;
+                }
+                if let Some(ep) = ephemerons.of_edge(graph, e) {
+                    if graph.node_id[from as usize] == ep.table_id {
+                        continue;
+                    }
+                }
+                let to = graph.edge_to[e];
+                if to == from {
+                    continue;
+                }
+                if from != ROOT && (t == k.shortcut || (page_owned[to as usize] && !page_owned[from as usize])) {
+                    continue;
+                }
+                bits[e / 64] |= 1 << (e % 64);
+            }
+        }
+        EssentialEdges(bits)
+    }
+
+    #[inline]
+    pub fn contains(&self, e: usize) -> bool {
+        self.0[e / 64] & (1 << (e % 64)) != 0
+    }
+}
+
+pub struct Dominators {
+    /// Immediate dominator of each node (the root's is the root).
+    pub idom: Vec<u32>,
+    /// Nodes in DFS preorder from the root; children come after their dominators.
+    pub preorder: Vec<u32>,
+}
+
+/// Computes the dominator tree rooted at node 0.
+pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
+    let n = graph.node_count();
+    if n == 0 {
+        return Dominators { idom: Vec::new(), preorder: Vec::new() };
+    }
+    // Essential predecessors, grouped by target.
+    let mut first_pred = vec![0u32; n + 1];
+    for e in 0..graph.edge_count() {
+        if essential.contains(e) {
+            first_pred[graph.edge_to[e] as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first_pred[i + 1] += first_pred[i];
+    }
+    let mut preds = vec![0u32; first_pred[n] as usize];
+    {
+        let mut fill = first_pred.clone();
+        for from in 0..n as u32 {
+            for e in graph.edges(from) {
+                if essential.contains(e) {
+                    let to = graph.edge_to[e] as usize;
+                    preds[fill[to] as usize] = from;
+                    fill[to] += 1;
+                }
+            }
+        }
+    }
+
+    // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
+    let len = n + 1;
+    let mut parent = vec![0u32; len];
+    let mut semi = vec![0u32; len];
+    let mut vertex = vec![0u32; len];
+    let mut label = vec![0u32; len];
+    let mut count = 0u32;
+    {
+        let mut next_edge = vec![0u32; len];
+        let mut t = Dfs { parent: &mut parent, semi: &mut semi, vertex: &mut vertex, label: &mut label, next_edge: &mut next_edge, count: &mut count };
+        let r = ROOT + 1;
+        t.run(graph, essential, r);
+        // Nodes whose every retainer is inessential (weak-only) hang off the root, with the
+        // nodes reachable from them.
+        if (*t.count as usize) < n {
+            for v in 1..=n as u32 {
+                let node = (v - 1) as usize;
+                if t.semi[v as usize] == 0 && first_pred[node] == first_pred[node + 1] {
+                    t.parent[v as usize] = r;
+                    t.run(graph, essential, v);
+                }
+            }
+        }
+        // What is left is held only by cliques of unreachable nodes: each one hangs off the root.
+        if (*t.count as usize) < n {
+            for v in 1..=n as u32 {
+                if t.semi[v as usize] == 0 {
+                    t.parent[v as usize] = r;
+                    t.visit(v);
+                }
+            }
+        }
+    }
+
+    let r = ROOT + 1;
+    let mut ancestor = vec![0u32; len];
+    let mut dom = vec![0u32; len];
+    // Buckets as linked lists: each vertex enters exactly one bucket once.
+    let mut bucket_head = vec![0u32; len];
+    let mut bucket_next = vec![0u32; len];
+    let mut stack: Vec<u32> = Vec::new();
+
+    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
+        if ancestor[v as usize] == 0 {
+            return v;
+        }
+        // Path compression, iteratively.
+        let mut x = v;
+        stack.clear();
+        while ancestor[ancestor[x as usize] as usize] != 0 {
+            stack.push(x);
+            x = ancestor[x as usize];
+        }
+        while let Some(w) = stack.pop() {
+            let a = ancestor[w as usize] as usize;
+            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+                label[w as usize] = label[a];
+            }
+            ancestor[w as usize] = ancestor[a];
+        }
+        label[v as usize]
+    };
+
+    for i in (2..=count).rev() {
+        let w = vertex[i as usize];
+        let node = (w - 1) as usize;
+        let (p0, p1) = (first_pred[node] as usize, first_pred[node + 1] as usize);
+        if p0 == p1 {
+            // An orphan: its only predecessor is taken to be the root.
+            semi[w as usize] = semi[r as usize];
+        }
+        for &pred in &preds[p0..p1] {
+            let u = evaluate(pred + 1, &mut ancestor, &mut label, &semi);
+            if semi[u as usize] < semi[w as usize] {
+                semi[w as usize] = semi[u as usize];
+            }
+        }
+        let s = vertex[semi[w as usize] as usize] as usize;
+        bucket_next[w as usize] = bucket_head[s];
+        bucket_head[s] = w;
+        let pw = parent[w as usize];
+        ancestor[w as usize] = pw;
+        let mut v = bucket_head[pw as usize];
+        bucket_head[pw as usize] = 0;
+        while v != 0 {
+            let u = evaluate(v, &mut ancestor, &mut label, &semi);
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { pw };
+            v = bucket_next[v as usize];
+        }
+    }
+    dom[0] = r;
+    dom[r as usize] = r;
+    for i in 2..=count as usize {
+        let w = vertex[i] as usize;
+        if dom[w] != vertex[semi[w] as usize] {
+            dom[w] = dom[dom[w] as usize];
+        }
+    }
+
+    let idom = (0..n).map(|node| dom[node + 1] - 1).collect();
+    let preorder = vertex[1..=count as usize].iter().map(|&v| v - 1).collect();
+    Dominators { idom, preorder }
+}
+
+/// The depth-first numbering, iterative: `next_edge` remembers where each node's scan stopped.
+struct Dfs<'a> {
+    parent: &'a mut [u32],
+    semi: &'a mut [u32],
+    vertex: &'a mut [u32],
+    label: &'a mut [u32],
+    next_edge: &'a mut [u32],
+    count: &'a mut u32,
+}
+
+impl Dfs<'_> {
+    fn visit(&mut self, v: u32) {
+        *self.count += 1;
+        self.semi[v as usize] = *self.count;
+        self.vertex[*self.count as usize] = v;
+        self.label[v as usize] = v;
+    }
+
+    fn run(&mut self, graph: &Graph, essential: &EssentialEdges, root: u32) {
+        self.next_edge[root as usize] = graph.first_edge[root as usize - 1];
+        let mut v = root;
+        while v != 0 {
+            if self.semi[v as usize] == 0 {
+                self.visit(v);
+            }
+            let mut v_next = self.parent[v as usize];
+            let end = graph.first_edge[v as usize];
+            while self.next_edge[v as usize] < end {
+                let e = self.next_edge[v as usize] as usize;
+                self.next_edge[v as usize] += 1;
+                if !essential.contains(e) {
+                    continue;
+                }
+                let w = graph.edge_to[e] + 1;
+                if self.semi[w as usize] == 0 {
+                    self.parent[w as usize] = v;
+                    self.next_edge[w as usize] = graph.first_edge[w as usize - 1];
+                    v_next = w;
+                    break;
+                }
+            }
+            v = v_next;
+        }
+    }
+}

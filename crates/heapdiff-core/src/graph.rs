@@ -1,0 +1,237 @@
+//! The compact in-memory graph: nodes and edges as columns, edges grouped per source node
+//! (CSR). Node ordinals and string indices are `u32`; sizes and ids are `u64`.
+//!
+//! Bytes per node: type 1 + name 4 + id 8 + self size 8 + first edge 4 = 25
+//! (+4 with `trace_node_id`, +1 with `detachedness`). Bytes per edge: type 1 + name 4 + target 4 = 9.
+
+/// Node type indices of the types the analysis treats specially, resolved from the
+/// snapshot's own `meta` (a type the snapshot does not list gets `NONE`, matching nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct NodeKinds {
+    pub hidden: u8,
+    pub array: u8,
+    pub string: u8,
+    pub object: u8,
+    pub code: u8,
+    pub closure: u8,
+    pub regexp: u8,
+    pub number: u8,
+    pub native: u8,
+    pub synthetic: u8,
+    pub concatenated_string: u8,
+    pub sliced_string: u8,
+    pub symbol: u8,
+    pub bigint: u8,
+    pub object_shape: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeKinds {
+    pub context: u8,
+    pub element: u8,
+    pub property: u8,
+    pub internal: u8,
+    pub hidden: u8,
+    pub shortcut: u8,
+    pub weak: u8,
+}
+
+pub const NONE: u8 = u8::MAX;
+
+fn find(types: &[String], name: &str) -> u8 {
+    types.iter().position(|t| t == name).map_or(NONE, |i| i as u8)
+}
+
+impl NodeKinds {
+    pub fn resolve(types: &[String]) -> NodeKinds {
+        NodeKinds {
+            hidden: find(types, "hidden"),
+            array: find(types, "array"),
+            string: find(types, "string"),
+            object: find(types, "object"),
+            code: find(types, "code"),
+            closure: find(types, "closure"),
+            regexp: find(types, "regexp"),
+            number: find(types, "number"),
+            native: find(types, "native"),
+            synthetic: find(types, "synthetic"),
+            concatenated_string: find(types, "concatenated string"),
+            sliced_string: find(types, "sliced string"),
+            symbol: find(types, "symbol"),
+            bigint: find(types, "bigint"),
+            object_shape: find(types, "object shape"),
+        }
+    }
+}
+
+impl EdgeKinds {
+    pub fn resolve(types: &[String]) -> EdgeKinds {
+        EdgeKinds {
+            context: find(types, "context"),
+            element: find(types, "element"),
+            property: find(types, "property"),
+            internal: find(types, "internal"),
+            hidden: find(types, "hidden"),
+            shortcut: find(types, "shortcut"),
+            weak: find(types, "weak"),
+        }
+    }
+}
+
+/// The `strings` table, decoded to UTF-8 in one buffer.
+#[derive(Debug, Default, Clone)]
+pub struct Strings {
+    bytes: Vec<u8>,
+    ends: Vec<u64>,
+}
+
+impl Strings {
+    pub fn from_parts(bytes: Vec<u8>, ends: Vec<u64>) -> Strings {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Strings { bytes, ends }
+    }
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        if i >= self.ends.len() {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let bytes = &self.bytes[start..self.ends[i] as usize];
+        // The JSON reader only stores valid UTF-8 and strings end on its boundaries.
+        std::str::from_utf8(bytes).unwrap_or("\u{FFFD}")
+    }
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 8
+    }
+    /// Appends a string (for names the analysis derives) and returns its index.
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.ends.push(self.bytes.len() as u64);
+        self.ends.len() as u32 - 1
+    }
+}
+
+/// A `locations` entry: where the constructor or function of a node is defined (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub node: u32,
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One node of the allocation trace tree (`trace_tree`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceNode {
+    pub id: u32,
+    pub function_info: u32,
+    pub count: u64,
+    pub size: u64,
+    /// Index of the parent in `Trace::nodes`, or `u32::MAX` at the top.
+    pub parent: u32,
+}
+
+/// A `trace_function_infos` entry (line and column 1-based; 0 when unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunctionInfo {
+    pub function_id: u32,
+    pub name: u32,
+    pub script_name: u32,
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Allocation-tracking data, present when the snapshot was taken with tracking on.
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    pub function_infos: Vec<FunctionInfo>,
+    pub nodes: Vec<TraceNode>,
+    /// `samples` as (timestamp_us, last_assigned_id) pairs.
+    pub samples: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub node_type: Vec<u8>,
+    pub node_name: Vec<u32>,
+    pub node_id: Vec<u64>,
+    pub self_size: Vec<u64>,
+    /// `first_edge[i]..first_edge[i + 1]` are node i's edges; `node_count + 1` entries.
+    pub first_edge: Vec<u32>,
+    pub trace_node_id: Option<Vec<u32>>,
+    pub detachedness: Option<Vec<u8>>,
+
+    pub edge_type: Vec<u8>,
+    /// A string index, or the element/hidden index for `element` and `hidden` edges.
+    pub edge_name: Vec<u32>,
+    /// The target node's ordinal.
+    pub edge_to: Vec<u32>,
+
+    pub strings: Strings,
+    pub node_types: Vec<String>,
+    pub edge_types: Vec<String>,
+    pub node_kinds: NodeKinds,
+    pub edge_kinds: EdgeKinds,
+    pub locations: Vec<Location>,
+    pub trace: Trace,
+    pub extra_native_bytes: u64,
+}
+
+impl Graph {
+    pub fn node_count(&self) -> usize {
+        self.node_type.len()
+    }
+    pub fn edge_count(&self) -> usize {
+        self.edge_to.len()
+    }
+    #[inline]
+    pub fn edges(&self, node: u32) -> std::ops::Range<usize> {
+        self.first_edge[node as usize] as usize..self.first_edge[node as usize + 1] as usize
+    }
+    pub fn name(&self, node: u32) -> &str {
+        self.strings.get(self.node_name[node as usize])
+    }
+    /// Whether the edge's name is a number (element and hidden edges) rather than a string.
+    #[inline]
+    pub fn edge_has_index_name(&self, edge: usize) -> bool {
+        let t = self.edge_type[edge];
+        t == self.edge_kinds.element || t == self.edge_kinds.hidden
+    }
+    pub fn edge_name_str(&self, edge: usize) -> Option<&str> {
+        if self.edge_has_index_name(edge) {
+            None
+        } else {
+            Some(self.strings.get(self.edge_name[edge]))
+        }
+    }
+    pub fn node_type_name(&self, node: u32) -> &str {
+        self.node_types.get(self.node_type[node as usize] as usize).map_or("unknown", |s| s.as_str())
+    }
+    pub fn edge_type_name(&self, edge: usize) -> &str {
+        self.edge_types.get(self.edge_type[edge] as usize).map_or("unknown", |s| s.as_str())
+    }
+
+    /// Bytes the graph holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.node_type.capacity()
+            + self.node_name.capacity() * 4
+            + self.node_id.capacity() * 8
+            + self.self_size.capacity() * 8
+            + self.first_edge.capacity() * 4
+            + self.trace_node_id.as_ref().map_or(0, |v| v.capacity() * 4)
+            + self.detachedness.as_ref().map_or(0, |v| v.capacity())
+            + self.edge_type.capacity()
+            + self.edge_name.capacity() * 4
+            + self.edge_to.capacity() * 4
+            + self.strings.heap_bytes()
+            + self.locations.capacity() * std::mem::size_of::<Location>()
+            + self.trace.nodes.capacity() * std::mem::size_of::<TraceNode>()
+    }
+}

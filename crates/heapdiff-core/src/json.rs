@@ -1,0 +1,496 @@
+//! A streaming JSON reader for the one shape a heap snapshot has: a top-level object whose
+//! large members are flat arrays of unsigned integers or of strings.
+//!
+//! It never holds the whole file: bytes flow through one reused buffer, and the reader keeps
+//! the absolute byte offset so every error can say where it happened.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::io::Read;
+
+const BUFFER: usize = 1 << 20;
+/// Deepest nesting accepted in generic values (the `snapshot` header nests 4 deep).
+const MAX_DEPTH: usize = 64;
+
+/// A small JSON value, for the `snapshot` header only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n < 2f64.powi(53) => Some(*n as u64),
+            _ => None,
+        }
+    }
+}
+
+pub struct JsonReader<'p, R> {
+    src: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    /// Absolute file offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    progress: Option<&'p mut dyn FnMut(u64)>,
+}
+
+impl<'p, R: Read> JsonReader<'p, R> {
+    pub fn new(src: R, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
+        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base: 0, eof: false, progress }
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Makes at least `n` bytes available after `pos`, unless the input ends first.
+    #[inline]
+    fn ensure(&mut self, n: usize) -> Result<bool> {
+        if self.end - self.pos >= n {
+            return Ok(true);
+        }
+        self.refill(n)
+    }
+
+    #[cold]
+    fn refill(&mut self, n: usize) -> Result<bool> {
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.base += self.pos as u64;
+        self.end -= self.pos;
+        self.pos = 0;
+        while self.end < n && !self.eof {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::at(ErrorKind::Io, self.base + self.end as u64, format!("read failed: {e}"))),
+            }
+        }
+        if let Some(p) = self.progress.as_mut() {
+            p(self.base + self.end as u64);
+        }
+        Ok(self.end - self.pos >= n)
+    }
+
+    #[inline]
+    pub fn peek(&mut self) -> Result<Option<u8>> {
+        if self.pos < self.end || self.ensure(1)? {
+            Ok(Some(self.buf[self.pos]))
+        } else {
+            Ok(None)
+        }
+    }
+
+    #[inline]
+    pub fn skip_ws(&mut self) -> Result<()> {
+        loop {
+            while self.pos < self.end {
+                match self.buf[self.pos] {
+                    b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                    _ => return Ok(()),
+                }
+            }
+            if !self.ensure(1)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// An error saying what was expected at the current position and what stands there.
+    pub fn unexpected(&mut self, expected: &str) -> Error {
+        let found = match self.peek() {
+            Ok(Some(b)) if b.is_ascii_graphic() => format!("'{}'", b as char),
+            Ok(Some(b)) => format!("byte 0x{b:02x}"),
+            Ok(None) => "end of file (truncated?)".to_string(),
+            Err(e) => return e,
+        };
+        Error::at(ErrorKind::Syntax, self.offset(), format!("expected {expected}, found {found}"))
+    }
+
+    pub fn expect(&mut self, byte: u8, expected: &str) -> Result<()> {
+        self.skip_ws()?;
+        if self.peek()? == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected(expected))
+        }
+    }
+
+    /// After a member or element: consumes `,` and returns true, or consumes `close` and
+    /// returns false.
+    pub fn comma_or(&mut self, close: u8, expected: &str) -> Result<bool> {
+        self.skip_ws()?;
+        match self.peek()? {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(self.unexpected(expected)),
+        }
+    }
+
+    /// Reads a non-negative integer.
+    #[inline]
+    pub fn uint(&mut self) -> Result<u64> {
+        self.skip_ws()?;
+        // 21 bytes hold any u64 and the byte after it; near the end of input fewer is fine.
+        self.ensure(21)?;
+        let start = self.pos;
+        let mut value: u64 = 0;
+        let mut i = self.pos;
+        while i < self.end {
+            let d = self.buf[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            value = match value.checked_mul(10).and_then(|v| v.checked_add(d as u64)) {
+                Some(v) => v,
+                None => return Err(Error::at(ErrorKind::Format, self.base + start as u64, "integer too large")),
+            };
+            i += 1;
+        }
+        if i == start {
+            return Err(self.unexpected("a non-negative integer"));
+        }
+        if i < self.end && matches!(self.buf[i], b'.' | b'e' | b'E') {
+            self.pos = i;
+            return Err(self.unexpected("an integer (no fraction or exponent)"));
+        }
+        self.pos = i;
+        Ok(value)
+    }
+
+    /// Reads `[u, u, ...]`, handing each integer and its offset to `f`. Returns the count.
+    pub fn uint_array(&mut self, mut f: impl FnMut(u64, u64) -> Result<()>) -> Result<u64> {
+        self.expect(b'[', "'[' opening an array of integers")?;
+        self.skip_ws()?;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(0);
+        }
+        let mut count = 0u64;
+        loop {
+            self.skip_ws()?;
+            let at = self.offset();
+            let v = self.uint()?;
+            f(v, at)?;
+            count += 1;
+            // Fast path for the common "n,n,n" layout without whitespace.
+            if self.pos < self.end && self.buf[self.pos] == b',' {
+                self.pos += 1;
+                continue;
+            }
+            if !self.comma_or(b']', "',' or ']' in an array of integers")? {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Reads one JSON string, appending its decoded UTF-8 to `out`. Lone surrogates become
+    /// U+FFFD, as do invalid UTF-8 bytes.
+    pub fn string_into(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.expect(b'"', "'\"' opening a string")?;
+        let start_len = out.len();
+        let mut clean = true;
+        loop {
+            if !self.ensure(1)? {
+                return Err(self.unexpected("'\"' closing a string"));
+            }
+            // Copy the run of plain bytes at once.
+            let run_start = self.pos;
+            let mut i = self.pos;
+            while i < self.end {
+                let b = self.buf[i];
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                clean &= b < 0x80;
+                i += 1;
+            }
+            out.extend_from_slice(&self.buf[run_start..i]);
+            self.pos = i;
+            if i == self.end {
+                continue;
+            }
+            match self.buf[i] {
+                b'"' => {
+                    self.pos += 1;
+                    break;
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    self.escape(out)?;
+                }
+                _ => return Err(self.unexpected("a string character (control characters must be escaped)")),
+            }
+        }
+        if !clean && std::str::from_utf8(&out[start_len..]).is_err() {
+            let fixed = String::from_utf8_lossy(&out[start_len..]).into_owned();
+            out.truncate(start_len);
+            out.extend_from_slice(fixed.as_bytes());
+        }
+        Ok(())
+    }
+
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        if !self.ensure(1)? {
+            return Err(self.unexpected("an escape character after '\\'"));
+        }
+        let c = match self.buf[self.pos] {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                self.pos += 1;
+                let unit = self.hex4()?;
+                let ch = if (0xD800..0xDC00).contains(&unit) {
+                    // A high surrogate: pair it with a following \uDC00-\uDFFF if there is one.
+                    self.ensure(6)?;
+                    let low = if self.end - self.pos >= 6 && &self.buf[self.pos..self.pos + 2] == b"\\u" {
+                        let save = self.pos;
+                        self.pos += 2;
+                        let low = self.hex4()?;
+                        if (0xDC00..0xE000).contains(&low) {
+                            Some(low)
+                        } else {
+                            self.pos = save;
+                            None
+                        }
+                    } else {
+                        None
+                    };
+                    match low {
+                        Some(low) => char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)),
+                        None => None,
+                    }
+                } else {
+                    char::from_u32(unit)
+                };
+                let mut tmp = [0u8; 4];
+                out.extend_from_slice(ch.unwrap_or('\u{FFFD}').encode_utf8(&mut tmp).as_bytes());
+                return Ok(());
+            }
+            _ => return Err(self.unexpected("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")),
+        };
+        self.pos += 1;
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            if !self.ensure(1)? {
+                return Err(self.unexpected("four hex digits after \\u"));
+            }
+            let d = match self.buf[self.pos] {
+                b @ b'0'..=b'9' => b - b'0',
+                b @ b'a'..=b'f' => b - b'a' + 10,
+                b @ b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(self.unexpected("four hex digits after \\u")),
+            };
+            v = v * 16 + d as u32;
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    pub fn string(&mut self) -> Result<String> {
+        let mut out = Vec::new();
+        self.string_into(&mut out)?;
+        // string_into only leaves valid UTF-8 behind.
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// Reads `["a", "b", ...]`, appending each decoded string to `bytes` and its end to `ends`.
+    pub fn string_array(&mut self, bytes: &mut Vec<u8>, ends: &mut Vec<u64>) -> Result<()> {
+        self.expect(b'[', "'[' opening the strings array")?;
+        self.skip_ws()?;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.string_into(bytes)?;
+            ends.push(bytes.len() as u64);
+            if !self.comma_or(b']', "',' or ']' in the strings array")? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads any JSON value into a [`Value`]; for small members such as the header.
+    pub fn value(&mut self) -> Result<Value> {
+        self.value_at_depth(0)
+    }
+
+    fn value_at_depth(&mut self, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(Error::at(ErrorKind::Format, self.offset(), "JSON nested too deeply"));
+        }
+        self.skip_ws()?;
+        match self.peek()? {
+            Some(b'{') => {
+                self.pos += 1;
+                let mut members = Vec::new();
+                self.skip_ws()?;
+                if self.peek()? == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                loop {
+                    self.skip_ws()?;
+                    let key = self.string()?;
+                    self.expect(b':', "':' after an object key")?;
+                    members.push((key, self.value_at_depth(depth + 1)?));
+                    if !self.comma_or(b'}', "',' or '}' in an object")? {
+                        return Ok(Value::Object(members));
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws()?;
+                if self.peek()? == Some(b']') {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value_at_depth(depth + 1)?);
+                    if !self.comma_or(b']', "',' or ']' in an array")? {
+                        return Ok(Value::Array(items));
+                    }
+                }
+            }
+            Some(b'"') => Ok(Value::String(self.string()?)),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.unexpected("a JSON value")),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: Value) -> Result<Value> {
+        self.ensure(word.len())?;
+        if self.end - self.pos >= word.len() && &self.buf[self.pos..self.pos + word.len()] == word {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err(self.unexpected("a JSON value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<Value> {
+        self.ensure(64)?;
+        let start = self.pos;
+        let mut i = self.pos;
+        while i < self.end && matches!(self.buf[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+            i += 1;
+        }
+        let text = std::str::from_utf8(&self.buf[start..i]).unwrap_or("");
+        match text.parse::<f64>() {
+            Ok(n) => {
+                self.pos = i;
+                Ok(Value::Number(n))
+            }
+            Err(_) => Err(self.unexpected("a number")),
+        }
+    }
+
+    /// Skips any JSON value without keeping it (for members we do not use), iteratively.
+    pub fn skip_value(&mut self) -> Result<()> {
+        let mut depth = 0usize;
+        let mut scratch = Vec::new();
+        loop {
+            self.skip_ws()?;
+            match self.peek()? {
+                Some(b'{' | b'[') => {
+                    self.pos += 1;
+                    depth += 1;
+                    continue;
+                }
+                Some(b'}' | b']') if depth > 0 => {
+                    self.pos += 1;
+                    depth -= 1;
+                }
+                Some(b'"') => {
+                    scratch.clear();
+                    self.string_into(&mut scratch)?;
+                    self.skip_ws()?;
+                    if depth > 0 && self.peek()? == Some(b':') {
+                        self.pos += 1;
+                        continue;
+                    }
+                }
+                Some(b't' | b'f' | b'n') => {
+                    let word: &[u8] = match self.peek()? {
+                        Some(b't') => b"true",
+                        Some(b'f') => b"false",
+                        _ => b"null",
+                    };
+                    self.literal(word, Value::Null)?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                _ => return Err(self.unexpected("a JSON value")),
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+            self.skip_ws()?;
+            match self.peek()? {
+                Some(b',') => self.pos += 1,
+                Some(b'}' | b']') => {}
+                _ => return Err(self.unexpected("',' or a closing bracket")),
+            }
+        }
+    }
+
+    /// After the top-level value: only whitespace may follow.
+    pub fn expect_end(&mut self) -> Result<()> {
+        self.skip_ws()?;
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(self.unexpected("end of file after the snapshot object")),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! heapdiff-core: a heap snapshot engine with Chrome DevTools' semantics.
+//!
+//! It streams a V8 `.heapsnapshot` into a compact graph ([`parse`]), then computes what
+//! DevTools computes — dominators, retained sizes, distances, class aggregates, statistics —
+//! and answers queries on the result ([`Snapshot`]). It knows nothing of Node.
+//!
+//! ```no_run
+//! use heapdiff_core::Snapshot;
+//! let snapshot = Snapshot::open("app.heapsnapshot".as_ref(), None)?;
+//! let mut classes = snapshot.class_summaries().to_vec();
+//! classes.sort_by(|a, b| b.retained_size.cmp(&a.retained_size));
+//! for c in classes.iter().take(10) {
+//!     println!("{:>12} {}", c.retained_size, c.name);
+//! }
+//! # Ok::<(), heapdiff_core::Error>(())
+//! ```
+
+mod classes;
+mod distances;
+mod dom;
+mod dominators;
+mod error;
+mod graph;
+mod json;
+mod parse;
+mod paths;
+mod retained;
+mod roots;
+mod snapshot;
+mod stats;
+mod weakmap;
+
+pub use classes::ClassSummary;
+pub use distances::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
+pub use error::{Error, ErrorKind, Result};
+pub use graph::{FunctionInfo, Graph, Location, TraceNode};
+pub use parse::{parse, parse_file};
+pub use snapshot::{EdgeInfo, NodeInfo, Progress, RetainerPath, Snapshot, Summary};
+pub use stats::Statistics;

@@ -1,0 +1,76 @@
+//! Retainer paths: the shortest chain of non-weak references from the user roots (or, for
+//! what they cannot reach, from the root) to a node, read like code:
+//! `global.app.store.sessions[42]`, `handler.(closure context).ctx`.
+
+use crate::graph::Graph;
+use crate::roots::ROOT;
+
+/// The node that owns edge `e`.
+pub fn edge_source(graph: &Graph, e: usize) -> u32 {
+    (graph.first_edge.partition_point(|&f| f as usize <= e) - 1) as u32
+}
+
+/// The edges from the start of the path to `node`, following the distance BFS's tree.
+pub fn retainer_path(graph: &Graph, parent_edge: &[u32], node: u32) -> Vec<usize> {
+    let mut path = Vec::new();
+    let mut cur = node;
+    while parent_edge[cur as usize] != u32::MAX {
+        let e = parent_edge[cur as usize] as usize;
+        path.push(e);
+        cur = edge_source(graph, e);
+        if path.len() > graph.node_count() {
+            break; // cannot happen in a BFS tree; never loop on a corrupt one
+        }
+    }
+    path.reverse();
+    path
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// How one edge reads as a step of a path.
+pub fn edge_step(graph: &Graph, e: usize) -> String {
+    let k = graph.edge_kinds;
+    let t = graph.edge_type[e];
+    let from = edge_source(graph, e);
+    if from == ROOT || graph.node_type[from as usize] == graph.node_kinds.synthetic {
+        return format!("/{}", graph.name(graph.edge_to[e]));
+    }
+    if t == k.element {
+        return format!("[{}]", graph.edge_name[e]);
+    }
+    if t == k.hidden {
+        return format!(".{{{}}}", graph.edge_name[e]);
+    }
+    let name = graph.strings.get(graph.edge_name[e]);
+    if t == k.property || t == k.shortcut || t == k.context {
+        if is_identifier(name) {
+            format!(".{name}")
+        } else {
+            format!("[{}]", crate::classes::json_quote(name))
+        }
+    } else if t == k.internal && name == "context" {
+        ".(closure context)".to_string()
+    } else if t == k.weak {
+        format!(".[[{name}]]")
+    } else {
+        format!(".{{{name}}}")
+    }
+}
+
+/// The whole path as one line, starting with the name of its first node.
+pub fn format_path(graph: &Graph, path: &[usize], node: u32) -> String {
+    let start = path.first().map_or(node, |&e| edge_source(graph, e));
+    let mut out = if start == ROOT { String::new() } else { graph.name(start).to_string() };
+    for &e in path {
+        out.push_str(&edge_step(graph, e));
+    }
+    if out.starts_with('/') {
+        out.remove(0);
+    }
+    out
+}

@@ -1,0 +1,334 @@
+//! An analysed snapshot: the graph plus everything DevTools computes for it, in DevTools'
+//! phase order (flags → dominators → shallow sizes → retained sizes → distances → classes →
+//! statistics), with the queries the API offers.
+
+use crate::classes::{self, ClassSummary, Classes};
+use crate::distances::{self, Distances};
+use crate::dominators::{self, EssentialEdges};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::Graph;
+use crate::paths;
+use crate::retained;
+use crate::roots::{self, ROOT};
+use crate::stats::{self, Statistics};
+use crate::weakmap::EphemeronNames;
+use std::path::Path;
+
+/// Progress of long work: `(phase, done, total)`; parsing counts bytes, analysis counts steps.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, u64);
+
+/// Children of each node in the dominator tree.
+pub struct DominatedNodes {
+    first: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
+impl DominatedNodes {
+    pub fn build(idom: &[u32]) -> DominatedNodes {
+        let n = idom.len();
+        let mut first = vec![0u32; n + 1];
+        for (node, &d) in idom.iter().enumerate() {
+            if node as u32 != ROOT {
+                first[d as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut nodes = vec![0u32; n.saturating_sub(1)];
+        for (node, &d) in idom.iter().enumerate() {
+            if node as u32 != ROOT {
+                nodes[fill[d as usize] as usize] = node as u32;
+                fill[d as usize] += 1;
+            }
+        }
+        DominatedNodes { first, nodes }
+    }
+
+    pub fn children(&self, node: u32) -> &[u32] {
+        &self.nodes[self.first[node as usize] as usize..self.first[node as usize + 1] as usize]
+    }
+}
+
+/// What one node is, as the API reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub ordinal: u32,
+    pub id: u64,
+    pub node_type: String,
+    pub name: String,
+    pub class_name: String,
+    pub self_size: u64,
+    pub retained_size: u64,
+    pub distance: i32,
+    pub edge_count: u32,
+    pub detachedness: Option<u8>,
+    pub trace_node_id: Option<u32>,
+}
+
+/// One reference, seen from either end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeInfo {
+    pub edge_type: String,
+    /// The property name, or the element / hidden index as text.
+    pub name: String,
+    /// How the edge reads in a path (`.name`, `[3]`, ...).
+    pub step: String,
+    /// The other end: the target for outgoing edges, the source for retainers.
+    pub node: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetainerPath {
+    /// Nodes from the start of the path to the node itself.
+    pub nodes: Vec<u32>,
+    /// `edges[i]` leads from `nodes[i]` to `nodes[i + 1]`.
+    pub edges: Vec<EdgeInfo>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub node_count: u64,
+    pub edge_count: u64,
+    pub total_size: u64,
+    pub class_count: u64,
+    pub user_root_count: u64,
+    pub has_allocation_traces: bool,
+    pub statistics: Statistics,
+    /// Bytes the analysed snapshot holds in memory.
+    pub memory_bytes: u64,
+}
+
+pub struct Snapshot {
+    graph: Graph,
+    idom: Vec<u32>,
+    retained: Vec<u64>,
+    distances: Distances,
+    dominated: DominatedNodes,
+    classes: Classes,
+    class_summaries: Vec<ClassSummary>,
+    statistics: Statistics,
+    user_root_count: usize,
+    /// Node ordinals sorted by id, for lookups by id.
+    by_id: Vec<u32>,
+}
+
+impl Snapshot {
+    /// Parses and analyses the snapshot at `path`.
+    pub fn open(path: &Path, mut progress: Option<Progress>) -> Result<Snapshot> {
+        let total = std::fs::metadata(path)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?
+            .len();
+        let graph = match progress.as_mut() {
+            Some(p) => {
+                let mut bytes = |done: u64| p("parse", done, total);
+                crate::parse::parse_file(path, Some(&mut bytes))?
+            }
+            None => crate::parse::parse_file(path, None)?,
+        };
+        Ok(Snapshot::analyze(graph, progress))
+    }
+
+    /// Runs every analysis phase on a parsed graph.
+    pub fn analyze(mut graph: Graph, mut progress: Option<Progress>) -> Snapshot {
+        const STEPS: u64 = 6;
+        let mut step = |k: u64, name: &str| {
+            if let Some(p) = progress.as_mut() {
+                p(name, k, STEPS);
+            }
+        };
+        step(0, "dominators");
+        crate::dom::propagate_dom_state(&mut graph);
+        let user_roots = roots::user_roots(&graph);
+        let ephemerons = EphemeronNames::build(&graph);
+        let dom = {
+            let page_owned = roots::page_owned(&graph);
+            let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
+            dominators::compute(&graph, &essential)
+        };
+        step(1, "retained sizes");
+        retained::adjust_shallow_sizes(&mut graph, !user_roots.is_empty());
+        let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
+        drop(dom.preorder);
+        step(2, "distances");
+        let distances = distances::compute(&graph, &ephemerons);
+        step(3, "classes");
+        let dominated = DominatedNodes::build(&dom.idom);
+        let classes = classes::classify(&graph, &classes::location_map(&graph));
+        let class_summaries =
+            classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
+        step(4, "statistics");
+        let root_retained = retained.first().copied().unwrap_or(0);
+        let statistics = stats::compute(&graph, root_retained);
+        let mut by_id: Vec<u32> = (0..graph.node_count() as u32).collect();
+        by_id.sort_unstable_by_key(|&i| graph.node_id[i as usize]);
+        step(5, "done");
+        Snapshot {
+            graph,
+            idom: dom.idom,
+            retained,
+            distances,
+            dominated,
+            classes,
+            class_summaries,
+            statistics,
+            user_root_count: user_roots.len(),
+            by_id,
+        }
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+    pub fn retained_sizes(&self) -> &[u64] {
+        &self.retained
+    }
+    pub fn distances(&self) -> &[i32] {
+        &self.distances.distance
+    }
+    pub fn dominators(&self) -> &[u32] {
+        &self.idom
+    }
+    pub fn classes(&self) -> &Classes {
+        &self.classes
+    }
+    /// Per-class aggregates, in class order (unsorted).
+    pub fn class_summaries(&self) -> &[ClassSummary] {
+        &self.class_summaries
+    }
+    pub fn statistics(&self) -> &Statistics {
+        &self.statistics
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        (self.graph.heap_bytes()
+            + self.idom.capacity() * 4
+            + self.retained.capacity() * 8
+            + self.distances.distance.capacity() * 4
+            + self.distances.parent_edge.capacity() * 4
+            + (self.dominated.first.capacity() + self.dominated.nodes.capacity()) * 4
+            + self.classes.node_class.capacity() * 4
+            + self.by_id.capacity() * 4) as u64
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            node_count: self.graph.node_count() as u64,
+            edge_count: self.graph.edge_count() as u64,
+            total_size: self.statistics.total,
+            class_count: self.class_summaries.len() as u64,
+            user_root_count: self.user_root_count as u64,
+            has_allocation_traces: !self.graph.trace.nodes.is_empty(),
+            statistics: self.statistics.clone(),
+            memory_bytes: self.memory_bytes(),
+        }
+    }
+
+    fn check(&self, node: u32) -> Result<()> {
+        if (node as usize) < self.graph.node_count() {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::NotFound, format!("no node with ordinal {node}")))
+        }
+    }
+
+    /// The ordinal of the node with this id.
+    pub fn find_by_id(&self, id: u64) -> Option<u32> {
+        let ids = &self.graph.node_id;
+        self.by_id.binary_search_by_key(&id, |&i| ids[i as usize]).ok().map(|k| self.by_id[k])
+    }
+
+    pub fn node(&self, node: u32) -> Result<NodeInfo> {
+        self.check(node)?;
+        let g = &self.graph;
+        let i = node as usize;
+        Ok(NodeInfo {
+            ordinal: node,
+            id: g.node_id[i],
+            node_type: g.node_type_name(node).to_string(),
+            name: g.name(node).to_string(),
+            class_name: self.classes.name(self.classes.node_class[i]).to_string(),
+            self_size: g.self_size[i],
+            retained_size: self.retained[i],
+            distance: self.distances.distance[i],
+            edge_count: (g.first_edge[i + 1] - g.first_edge[i]),
+            detachedness: g.detachedness.as_ref().map(|d| d[i]),
+            trace_node_id: g.trace_node_id.as_ref().map(|t| t[i]),
+        })
+    }
+
+    fn edge_info(&self, e: usize, other: u32) -> EdgeInfo {
+        let g = &self.graph;
+        EdgeInfo {
+            edge_type: g.edge_type_name(e).to_string(),
+            name: g.edge_name_str(e).map_or_else(|| g.edge_name[e].to_string(), str::to_string),
+            step: paths::edge_step(g, e),
+            node: other,
+        }
+    }
+
+    /// The node's outgoing references, in snapshot order.
+    pub fn edges(&self, node: u32) -> Result<Vec<EdgeInfo>> {
+        self.check(node)?;
+        Ok(self.graph.edges(node).map(|e| self.edge_info(e, self.graph.edge_to[e])).collect())
+    }
+
+    /// Every reference to the node (a scan of all edges: retainers are not indexed, to keep
+    /// the snapshot's memory small).
+    pub fn retainers(&self, node: u32) -> Result<Vec<EdgeInfo>> {
+        self.check(node)?;
+        let g = &self.graph;
+        let mut out = Vec::new();
+        for from in 0..g.node_count() as u32 {
+            for e in g.edges(from) {
+                if g.edge_to[e] == node {
+                    out.push(self.edge_info(e, from));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn dominator(&self, node: u32) -> Result<u32> {
+        self.check(node)?;
+        Ok(self.idom[node as usize])
+    }
+
+    /// The nodes the node immediately dominates, largest retained size first.
+    pub fn dominated_children(&self, node: u32) -> Result<Vec<u32>> {
+        self.check(node)?;
+        let mut children = self.dominated.children(node).to_vec();
+        children.sort_by(|&a, &b| self.retained[b as usize].cmp(&self.retained[a as usize]).then(a.cmp(&b)));
+        Ok(children)
+    }
+
+    pub fn retainer_path(&self, node: u32) -> Result<RetainerPath> {
+        self.check(node)?;
+        let g = &self.graph;
+        let edges = paths::retainer_path(g, &self.distances.parent_edge, node);
+        let mut nodes = Vec::with_capacity(edges.len() + 1);
+        nodes.push(edges.first().map_or(node, |&e| paths::edge_source(g, e)));
+        nodes.extend(edges.iter().map(|&e| g.edge_to[e]));
+        let text = paths::format_path(g, &edges, node);
+        let edges = edges.iter().map(|&e| self.edge_info(e, g.edge_to[e])).collect();
+        Ok(RetainerPath { nodes, edges, text })
+    }
+
+    /// The `n` non-synthetic nodes with the largest retained sizes, largest first.
+    pub fn largest(&self, n: usize) -> Vec<u32> {
+        let g = &self.graph;
+        let synthetic = g.node_kinds.synthetic;
+        let mut candidates: Vec<u32> =
+            (0..g.node_count() as u32).filter(|&i| i != ROOT && g.node_type[i as usize] != synthetic).collect();
+        let by_size = |a: &u32, b: &u32| self.retained[*b as usize].cmp(&self.retained[*a as usize]).then(a.cmp(b));
+        if candidates.len() > n && n > 0 {
+            candidates.select_nth_unstable_by(n - 1, by_size);
+            candidates.truncate(n);
+        }
+        candidates.truncate(n);
+        candidates.sort_by(by_size);
+        candidates
+    }
+}

@@ -1,0 +1,65 @@
+//! WeakMap entries: V8 names both edges that keep an ephemeron value alive — one from the
+//! table, one from the key — `N / part of key (K @k) -> value (V @v) pair in WeakMap (table @t)`.
+//! DevTools skips the table's edge for dominators and the first of the pair for distances;
+//! this module recognises those names once per snapshot.
+
+use crate::graph::Graph;
+use regex::Regex;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ephemeron {
+    /// Identifies the (key, value, table) triple that both edges of a pair share.
+    pub pair: u32,
+    /// The node id of the WeakMap's table.
+    pub table_id: u64,
+}
+
+/// Ephemeron edge names by string index.
+#[derive(Debug, Default)]
+pub struct EphemeronNames {
+    by_string: HashMap<u32, Ephemeron>,
+}
+
+impl EphemeronNames {
+    pub fn build(graph: &Graph) -> EphemeronNames {
+        // JavaScript's \d is ASCII-only, so spell the digits out.
+        let re = Regex::new(
+            r"^[0-9]+( / part of key \(.*? @[0-9]+\) -> value \(.*? @[0-9]+\) pair in WeakMap \(table @([0-9]+)\))$",
+        )
+        .expect("valid regex");
+        let internal = graph.edge_kinds.internal;
+        let mut by_string = HashMap::new();
+        let mut seen = HashMap::new();
+        let mut pairs: HashMap<String, u32> = HashMap::new();
+        for e in 0..graph.edge_count() {
+            if graph.edge_type[e] != internal {
+                continue;
+            }
+            let name = graph.edge_name[e];
+            if seen.insert(name, ()).is_some() {
+                continue;
+            }
+            let text = graph.strings.get(name);
+            if !text.contains("pair in WeakMap") {
+                continue;
+            }
+            if let Some(c) = re.captures(text) {
+                let next = pairs.len() as u32;
+                let pair = *pairs.entry(c[1].to_owned()).or_insert(next);
+                let table_id = c[2].parse().unwrap_or(u64::MAX);
+                by_string.insert(name, Ephemeron { pair, table_id });
+            }
+        }
+        EphemeronNames { by_string }
+    }
+
+    /// The ephemeron that edge `e` belongs to, if it is an internal edge named like one.
+    #[inline]
+    pub fn of_edge(&self, graph: &Graph, e: usize) -> Option<Ephemeron> {
+        if self.by_string.is_empty() || graph.edge_type[e] != graph.edge_kinds.internal {
+            return None;
+        }
+        self.by_string.get(&graph.edge_name[e]).copied()
+    }
+}

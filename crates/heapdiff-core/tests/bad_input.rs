@@ -1,0 +1,165 @@
+//! Malformed and truncated snapshots give one clear error with a byte offset, never a panic
+//! or a hang.
+
+mod common;
+use common::Builder;
+use heapdiff_core::{parse, parse_file, ErrorKind, Snapshot};
+
+fn sample() -> String {
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    let a = b.node("object", "App", 32);
+    let s = b.node("string", "caf\u{e9} \u{1F600}", 24);
+    b.edge(0, "shortcut", "global", a);
+    b.edge(a, "property", "name", s);
+    b.edge(a, "element", "0", s);
+    b.build()
+}
+
+fn error_of(text: &str) -> heapdiff_core::Error {
+    error_of_bytes(text.as_bytes())
+}
+
+fn error_of_bytes(text: &[u8]) -> heapdiff_core::Error {
+    match parse(text, None) {
+        Ok(_) => panic!("accepted bad input: {text:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_sample_itself_parses() {
+    let text = sample();
+    assert!(text.contains("\"nodes\":[9,0,1,0,1,\n3,1,3,32,2,\n2,2,5,24,0]"), "{text}");
+    assert!(text.contains("\"edges\":[5,3,5,\n2,4,10,\n1,0,10]"), "{text}");
+    let g = parse(text.as_bytes(), None).unwrap();
+    assert_eq!(g.node_count(), 3);
+    assert_eq!(g.edge_count(), 3);
+    assert_eq!(g.name(2), "caf\u{e9} \u{1F600}");
+}
+
+#[test]
+fn truncation_at_every_offset_is_an_error_with_an_offset() {
+    let text = sample();
+    let end = text.trim_end().len();
+    for cut in 0..end {
+        let e = error_of_bytes(&text.as_bytes()[..cut]);
+        let msg = e.to_string();
+        assert!(e.offset.is_some(), "no offset for a cut at {cut}: {msg}");
+        assert!(e.offset.unwrap() <= cut as u64, "offset past the end for a cut at {cut}: {msg}");
+        assert!(!msg.contains('\n'), "not one line: {msg}");
+    }
+}
+
+#[test]
+fn wrong_counts_are_reported() {
+    let text = sample();
+    let e = error_of(&text.replace("\"node_count\":3", "\"node_count\":4"));
+    assert!(e.to_string().contains("expected 20 node values"), "{e}");
+    let e = error_of(&text.replace("\"edge_count\":3", "\"edge_count\":2"));
+    assert!(e.to_string().contains("more edge values than edge_count"), "{e}");
+}
+
+#[test]
+fn edge_counts_must_sum_to_the_edges() {
+    // Node 1 claims 3 edges instead of 2, node 0 still 1: 4 != 3.
+    let text = sample().replacen("3,1,3,32,2", "3,1,3,32,3", 1);
+    let e = error_of(&text);
+    assert_eq!(e.kind, ErrorKind::Format);
+    assert!(e.to_string().contains("sum to 4, but there are 3 edges"), "{e}");
+}
+
+#[test]
+fn out_of_range_indices_are_reported() {
+    let text = sample();
+    // A to_node past the end.
+    let bad_target = text.replacen("2,4,10", "2,4,15", 1);
+    let e = error_of(&bad_target);
+    assert!(e.to_string().contains("to_node 15 is not a node offset"), "{e}");
+    // A to_node that is not a multiple of the node field count.
+    let e = error_of(&text.replacen("2,4,10", "2,4,11", 1));
+    assert!(e.to_string().contains("to_node 11"), "{e}");
+    // A string index past the table.
+    let e = error_of(&text.replacen("3,1,3,32", "3,99,3,32", 1));
+    assert!(e.to_string().contains("string index 99 out of range"), "{e}");
+    // A node type the meta does not list.
+    let e = error_of(&text.replacen("3,1,3,32", "42,1,3,32", 1));
+    assert!(e.to_string().contains("node type 42 out of range"), "{e}");
+}
+
+#[test]
+fn bad_escapes_and_control_characters_are_reported() {
+    let text = sample();
+    let e = error_of(&text.replacen("\"App\"", "\"A\\qp\"", 1));
+    assert!(e.to_string().contains("expected a valid escape"), "{e}");
+    let e = error_of(&text.replacen("\"App\"", "\"A\\u12G4\"", 1));
+    assert!(e.to_string().contains("four hex digits"), "{e}");
+    let e = error_of(&text.replacen("\"App\"", "\"A\u{1}p\"", 1));
+    assert!(e.to_string().contains("control characters must be escaped"), "{e}");
+}
+
+#[test]
+fn every_escape_decodes() {
+    let text = sample().replacen(
+        "\"App\"",
+        r#""q\"b\\s\/b\bf\fn\nr\rt\t e\u00e9 pair\ud83d\ude00 lone\ud800x low\udc00 end""#,
+        1,
+    );
+    let g = parse(text.as_bytes(), None).unwrap();
+    assert_eq!(
+        g.name(1),
+        "q\"b\\s/b\u{8}f\u{c}n\nr\rt\t e\u{e9} pair\u{1F600} lone\u{FFFD}x low\u{FFFD} end"
+    );
+}
+
+#[test]
+fn unknown_members_fields_and_types_are_accepted() {
+    let text = sample()
+        .replacen("{\"snapshot\":", "{\"future\":{\"a\":[1,{\"b\":null}],\"c\":true},\"snapshot\":", 1)
+        .replacen("\"object shape\"", "\"object shape\",\"wasm object\",\"new kind\"", 1);
+    let g = parse(text.as_bytes(), None).unwrap();
+    assert_eq!(g.node_types.len(), 17);
+}
+
+#[test]
+fn non_json_and_wrong_shapes_are_reported() {
+    for (text, want) in [
+        ("", "expected '{'"),
+        ("[]", "expected '{'"),
+        ("{}", "without a 'snapshot' header"),
+        ("{\"nodes\":[]}", "expected the 'snapshot' header before 'nodes'"),
+        ("{\"snapshot\":{}}", "snapshot.meta missing"),
+    ] {
+        let e = error_of(text);
+        assert!(e.to_string().contains(want), "{text:?}: {e}");
+    }
+    let e = error_of(&sample().replacen("\"nodes\":[9", "\"nodes\":[-9", 1));
+    assert!(e.to_string().contains("non-negative integer"), "{e}");
+    let e = error_of(&format!("{} trailing", sample()));
+    assert!(e.to_string().contains("end of file after the snapshot object"), "{e}");
+}
+
+#[test]
+fn errors_name_the_file_and_a_missing_file_is_an_io_error() {
+    let dir = std::env::temp_dir().join(format!("heapdiff-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cut.heapsnapshot");
+    std::fs::write(&path, &sample()[..100]).unwrap();
+    let e = parse_file(&path, None).err().unwrap();
+    assert!(e.to_string().starts_with(&format!("{}: at byte ", path.display())), "{e}");
+    let e = Snapshot::open(&dir.join("missing.heapsnapshot"), None).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::Io);
+    assert!(e.to_string().contains("missing.heapsnapshot: cannot open"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn deep_nesting_in_unknown_members_is_an_error_not_a_crash() {
+    let deep = format!("{{\"x\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    // Skipped members are walked iteratively: this parses up to the missing header.
+    let e = error_of(&deep);
+    assert!(e.to_string().contains("without a 'snapshot' header"), "{e}");
+    let deep_header = format!("{{\"snapshot\":{}{}}}", "[".repeat(1000), "]".repeat(1000));
+    let e = error_of(&deep_header);
+    assert!(e.to_string().contains("nested too deeply"), "{e}");
+}

@@ -1,0 +1,94 @@
+// Public types of the heapdiff API. Sizes are bytes; ids and sizes are JS numbers (exact
+// up to 2^53).
+
+/** DevTools' distance for nodes no path reaches. */
+export const NO_DISTANCE = -5;
+/** Added to the distance of nodes reached only from the root, not from a user root. */
+export const BASE_SYSTEM_DISTANCE = 100_000_000;
+
+export interface Statistics {
+  /** Root's retained size plus `extra_native_bytes`: DevTools' "Total". */
+  total: number;
+  v8heap: number;
+  native: number;
+  typedArrays: number;
+  code: number;
+  strings: number;
+  jsArrays: number;
+  system: number;
+  extraNativeBytes: number;
+}
+
+export interface SnapshotSummary {
+  nodeCount: number;
+  edgeCount: number;
+  totalSize: number;
+  classCount: number;
+  userRootCount: number;
+  hasAllocationTraces: boolean;
+  statistics: Statistics;
+  /** Bytes the analysed snapshot holds in memory (in Rust). */
+  memoryBytes: number;
+}
+
+export interface ClassSummary {
+  name: string;
+  /** DevTools' class key: `,Name`, or `script,line,column,Name` for objects whose constructor has a location. */
+  key: string;
+  count: number;
+  selfSize: number;
+  retainedSize: number;
+  /** Smallest distance of a member (see NO_DISTANCE, BASE_SYSTEM_DISTANCE). */
+  distance: number;
+}
+
+export interface NodeInfo {
+  /** Position of the node in the snapshot: the handle for every other query. */
+  ordinal: number;
+  /** V8's object id, stable across snapshots of one process. */
+  id: number;
+  type: string;
+  name: string;
+  className: string;
+  selfSize: number;
+  retainedSize: number;
+  distance: number;
+  edgeCount: number;
+  detachedness?: number;
+  traceNodeId?: number;
+}
+
+export interface EdgeInfo {
+  type: string;
+  /** Property name, or the element/hidden index as text. */
+  name: string;
+  /** How the edge reads in a path: `.name`, `[3]`, `.(closure context)`. */
+  step: string;
+  /** Ordinal of the other end: the target of an outgoing edge, the source of a retainer. */
+  node: number;
+}
+
+export interface RetainerPath {
+  /** Ordinals from the start of the path (a user root or GC root) to the node. */
+  nodes: number[];
+  /** `edges[i]` leads from `nodes[i]` to `nodes[i + 1]`. */
+  edges: EdgeInfo[];
+  /** The path as one line, e.g. `global.app.store.sessions[42]`. */
+  text: string;
+}
+
+export interface Page {
+  offset?: number;
+  limit?: number;
+}
+
+export interface LoadProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+export interface OpenOptions {
+  /** Called while the snapshot loads (parse counts bytes, analysis counts steps). */
+  onProgress?: (progress: LoadProgress) => void;
+}

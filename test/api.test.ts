@@ -1,0 +1,73 @@
+// The TypeScript API on real snapshots: queries, paths, and loading off the main thread.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { openSnapshot } from '../src/index.js';
+import { repoRoot } from './helpers/paths.js';
+import { writeSnapshot } from './helpers/snapshots.js';
+
+const sampleApp = () => writeSnapshot(join(repoRoot(), 'examples', 'sample-app.cjs'));
+
+describe('openSnapshot', () => {
+  it('answers node, edge, retainer, dominator and path queries consistently', async () => {
+    const snapshot = await openSnapshot(await sampleApp());
+    const [top] = snapshot.largest(1);
+    assert.ok(top);
+    assert.deepEqual(snapshot.nodeById(top.id), top);
+    assert.equal(snapshot.nodeById(-1), undefined);
+
+    const store = snapshot.largest(50).find((n) => snapshot.retainerPath(n.ordinal).text === 'global.app.store.sessions');
+    assert.ok(store, 'the session Map is among the largest objects');
+    const path = snapshot.retainerPath(store.ordinal);
+    assert.equal(path.nodes.length, path.edges.length + 1);
+    assert.deepEqual(path.edges.map((e) => e.step), ['.app', '.store', '.sessions']);
+    assert.equal(path.nodes.at(-1), store.ordinal);
+    assert.equal(snapshot.node(path.nodes[0]!).name, 'global');
+
+    // The Map's retainers include the store's `sessions` property.
+    const retainers = snapshot.retainers(store.ordinal);
+    assert.ok(retainers.some((r) => r.name === 'sessions' && r.type === 'property'));
+    // Retained size is its own size plus what it dominates.
+    const children = snapshot.dominatedChildren(store.ordinal);
+    const sum = children.reduce((s, c) => s + snapshot.node(c).retainedSize, store.selfSize);
+    assert.equal(sum, store.retainedSize);
+    for (const c of children) assert.equal(snapshot.dominator(c), store.ordinal);
+    // Paging.
+    assert.deepEqual(snapshot.dominatedChildren(store.ordinal, { offset: 1, limit: 2 }), children.slice(1, 3));
+    assert.equal(snapshot.edges(store.ordinal).length, store.edgeCount);
+    assert.throws(() => snapshot.node(1e9), /no node with ordinal/);
+  });
+
+  it('keeps the event loop free while it loads, and reports progress', async () => {
+    const file = await writeSnapshot('basic');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const phases = new Set<string>();
+    await openSnapshot(file, { onProgress: (p) => phases.add(p.phase) });
+    clearInterval(timer);
+    assert.ok(ticks > 0, 'timers ran during the load');
+    assert.ok(phases.has('done'), [...phases].join());
+  });
+
+  it('rejects bad input with the file and byte offset', async () => {
+    await assert.rejects(openSnapshot(join(repoRoot(), 'package.json')), /package\.json: at byte 0: expected '\{'|package\.json: at byte \d+: /);
+  });
+
+  it('loads inside a worker thread', async () => {
+    const file = await writeSnapshot('basic');
+    const url = new URL('../src/index.js', import.meta.url).href;
+    const code = `import { parentPort, workerData } from 'node:worker_threads';
+      const { openSnapshot } = await import(workerData.url);
+      const s = await openSnapshot(workerData.file);
+      parentPort.postMessage(s.summary().nodeCount);`;
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: { url, file } });
+    const count = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const main = await openSnapshot(file);
+    assert.equal(count, main.summary().nodeCount);
+    await worker.terminate();
+  });
+});
