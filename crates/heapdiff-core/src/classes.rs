@@ -133,6 +133,7 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
     let type_classes: Vec<u32> =
         graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
     let interfaces = plain_object_names(graph);
+    let interface_classes: Vec<u32> = interfaces.names.iter().map(|name| names.intern(name)).collect();
     let mut by_raw_name: HashMap<u32, u32> = HashMap::new();
     let mut name_of = vec![0u32; n];
     for (i, slot) in name_of.iter_mut().enumerate() {
@@ -140,8 +141,8 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
         *slot = if t == k.hidden {
             system
         } else if t == k.object || t == k.native {
-            match interfaces.get(&(i as u32)) {
-                Some(interface) => names.intern(interface),
+            match interfaces.of_node.get(&(i as u32)) {
+                Some(&interface) => interface_classes[interface as usize],
                 None => {
                     let raw = graph.node_name[i];
                     match by_raw_name.get(&raw) {
@@ -194,86 +195,128 @@ fn is_plain_object(graph: &Graph, node: usize) -> bool {
     graph.node_type[node] == graph.node_kinds.object && graph.name(node as u32) == "Object"
 }
 
+/// Names DevTools gives plain objects by their property sets, and which objects take them.
+struct Interfaces {
+    names: Vec<String>,
+    /// Plain-object node -> index into `names`.
+    of_node: HashMap<u32, u32>,
+}
+
 /// DevTools names plain `Object`s after the property sets that at least 2 objects (and one in
 /// a thousand of all plain objects) start with, in their own order: `{a, b, c}`. Each plain
 /// object takes the definition with the most properties that its property set contains
-/// (earlier, more popular definitions win ties). Returns the objects so named.
-fn plain_object_names(graph: &Graph) -> HashMap<u32, String> {
+/// (earlier, more popular definitions win ties).
+///
+/// Property names are handled as string indices: candidates are keyed by index sequences, and
+/// names are compared by their rank in JavaScript's string order, computed once.
+fn plain_object_names(graph: &Graph) -> Interfaces {
     let n = graph.node_count();
     let property = graph.edge_kinds.property;
-    let property_names = |node: usize| {
-        graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.strings.get(graph.edge_name[e]))
+    let properties_of = |node: usize| {
+        graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
     };
+    const UNKNOWN: u32 = u32::MAX;
+    const PROTO: u32 = u32::MAX - 1;
+    // Per string index: the length of its formatted form, or PROTO for `__proto__`.
+    let mut formatted_len = vec![UNKNOWN; graph.strings.len()];
 
     // Candidates: the leading properties of each plain object, in order of first appearance.
-    let mut candidates: Vec<(String, Vec<&str>, u64)> = Vec::new();
-    let mut candidate_index: HashMap<String, usize> = HashMap::new();
+    let mut candidates: Vec<(Vec<u32>, u64)> = Vec::new();
+    let mut candidate_index: HashMap<Vec<u32>, usize> = HashMap::new();
     let mut total = 0u64;
+    let mut key: Vec<u32> = Vec::new();
     for node in 0..n {
         if !is_plain_object(graph, node) {
             continue;
         }
         total += 1;
-        let mut name = String::from("{");
-        let mut name_len = 1;
-        let mut properties = Vec::new();
-        for p in property_names(node) {
-            if p == "__proto__" {
+        key.clear();
+        let mut name_len = 1; // "{"
+        for p in properties_of(node) {
+            let len = &mut formatted_len[p as usize];
+            if *len == UNKNOWN {
+                let text = graph.strings.get(p);
+                *len = if text == "__proto__" { PROTO } else { js_len(&format_property_name(text)) as u32 };
+            }
+            if *len == PROTO {
                 continue;
             }
-            let formatted = format_property_name(p);
-            let formatted_len = js_len(&formatted);
-            if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + formatted_len > MAX_INTERFACE_NAME_LENGTH {
+            let len = *len as usize;
+            if name_len > MIN_INTERFACE_PROPERTY_COUNT && name_len + len > MAX_INTERFACE_NAME_LENGTH {
                 break;
             }
             if name_len != 1 {
-                name.push_str(", ");
                 name_len += 2;
             }
-            name.push_str(&formatted);
-            name_len += formatted_len;
-            properties.push(p);
+            name_len += len;
+            key.push(p);
         }
-        if properties.is_empty() {
+        if key.is_empty() {
             continue;
         }
-        name.push('}');
-        match candidate_index.get(&name) {
-            Some(&i) => candidates[i].2 += 1,
+        match candidate_index.get(key.as_slice()) {
+            Some(&i) => candidates[i].1 += 1,
             None => {
-                candidate_index.insert(name.clone(), candidates.len());
-                candidates.push((name, properties, 1));
+                candidate_index.insert(key.clone(), candidates.len());
+                candidates.push((key.clone(), 1));
             }
         }
     }
+    drop(candidate_index);
     // A stable sort by popularity, as JavaScript's.
-    candidates.sort_by(|a, b| b.2.cmp(&a.2));
+    candidates.sort_by(|a, b| b.1.cmp(&a.1));
     let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
-    let definitions: Vec<_> = candidates.into_iter().take_while(|c| c.2 as f64 >= min_count).collect();
+    let definitions: Vec<Vec<u32>> =
+        candidates.into_iter().take_while(|c| c.1 as f64 >= min_count).map(|c| c.0).collect();
     if definitions.is_empty() {
-        return HashMap::new();
+        return Interfaces { names: Vec::new(), of_node: HashMap::new() };
+    }
+    let names: Vec<String> = definitions
+        .iter()
+        .map(|d| {
+            let parts: Vec<String> = d.iter().map(|&p| format_property_name(graph.strings.get(p))).collect();
+            format!("{{{}}}", parts.join(", "))
+        })
+        .collect();
+
+    // Every property name of a plain object, ranked in JavaScript's string order.
+    let mut rank = vec![UNKNOWN; graph.strings.len()];
+    let mut distinct: Vec<u32> = Vec::new();
+    for node in 0..n {
+        if is_plain_object(graph, node) {
+            for p in properties_of(node) {
+                if rank[p as usize] == UNKNOWN {
+                    rank[p as usize] = 0;
+                    distinct.push(p);
+                }
+            }
+        }
+    }
+    distinct.sort_by(|&a, &b| js_cmp(graph.strings.get(a), graph.strings.get(b)));
+    for (r, &p) in distinct.iter().enumerate() {
+        rank[p as usize] = r as u32;
     }
 
-    // A trie over sorted property names; a state is a trie node.
-    struct State<'a> {
-        next: HashMap<&'a str, usize>,
-        greatest_next: Option<&'a str>,
+    // A trie over sorted property ranks; a state is a trie node.
+    struct State {
+        next: HashMap<u32, usize>,
+        greatest_next: Option<u32>,
         /// (property count, definition index)
         matched: Option<(usize, usize)>,
     }
     let mut trie = vec![State { next: HashMap::new(), greatest_next: None, matched: None }];
-    for (index, (_, properties, _)) in definitions.iter().enumerate() {
-        let mut sorted = properties.clone();
-        sorted.sort_by(|a, b| js_cmp(a, b));
+    for (index, definition) in definitions.iter().enumerate() {
+        let mut sorted: Vec<u32> = definition.iter().map(|&p| rank[p as usize]).collect();
+        sorted.sort_unstable();
         let mut cur = 0;
-        for p in &sorted {
-            cur = match trie[cur].next.get(p) {
+        for &p in &sorted {
+            cur = match trie[cur].next.get(&p) {
                 Some(&s) => s,
                 None => {
                     let s = trie.len();
                     trie.push(State { next: HashMap::new(), greatest_next: None, matched: None });
                     trie[cur].next.insert(p, s);
-                    if trie[cur].greatest_next.is_none_or(|g| js_cmp(g, p) == Ordering::Less) {
+                    if trie[cur].greatest_next.is_none_or(|g| g < p) {
                         trie[cur].greatest_next = Some(p);
                     }
                     s
@@ -292,46 +335,46 @@ fn plain_object_names(graph: &Graph) -> HashMap<u32, String> {
         }
     };
 
-    let mut named = HashMap::new();
+    let mut of_node = HashMap::new();
     let mut states: Vec<usize> = Vec::new();
-    let mut properties: Vec<&str> = Vec::new();
+    let mut properties: Vec<u32> = Vec::new();
     for node in 0..n {
         if !is_plain_object(graph, node) {
             continue;
         }
         properties.clear();
-        properties.extend(property_names(node));
-        properties.sort_by(|a, b| js_cmp(a, b));
+        properties.extend(properties_of(node).map(|p| rank[p as usize]));
+        properties.sort_unstable();
         states.clear();
         states.push(0);
         let mut best = trie[0].matched;
-        for p in &properties {
+        for &p in &properties {
             let existing = states.len();
-            let mut i = 0;
             let mut kept = 0;
             // Visit the states present before this property; drop those with no way on.
-            while i < existing {
+            for i in 0..existing {
                 let s = states[i];
-                let stays = trie[s].greatest_next.is_some_and(|g| js_cmp(p, g) == Ordering::Less);
-                if let Some(&next) = trie[s].next.get(p) {
+                if let Some(&next) = trie[s].next.get(&p) {
                     if !states.contains(&next) {
                         states.push(next);
                     }
                     best = better(best, trie[next].matched);
                 }
-                if stays {
+                if trie[s].greatest_next.is_some_and(|g| p < g) {
                     states[kept] = s;
                     kept += 1;
                 }
-                i += 1;
             }
             states.drain(kept..existing);
+            if states.is_empty() {
+                break;
+            }
         }
         if let Some((_, index)) = best {
-            named.insert(node as u32, definitions[index].0.clone());
+            of_node.insert(node as u32, index as u32);
         }
     }
-    named
+    Interfaces { names, of_node }
 }
 
 /// Per-class count, self size, retained size and distance over nodes with a non-zero self

@@ -86,7 +86,7 @@ pub struct Strings {
 }
 
 impl Strings {
-    pub fn from_parts(bytes: Vec<u8>, ends: Vec<u64>) -> Strings {
+    pub(crate) fn from_parts(bytes: Vec<u8>, ends: Vec<u64>) -> Strings {
         debug_assert!(std::str::from_utf8(&bytes).is_ok());
         Strings { bytes, ends }
     }
@@ -103,8 +103,11 @@ impl Strings {
         }
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         let bytes = &self.bytes[start..self.ends[i] as usize];
-        // The JSON reader only stores valid UTF-8 and strings end on its boundaries.
-        std::str::from_utf8(bytes).unwrap_or("\u{FFFD}")
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: every string was appended whole as valid UTF-8 — by the JSON reader, which
+        // validates (or repairs) each string it decodes, or by `push(&str)` — and `ends`
+        // marks exactly those boundaries. Names are read in hot loops, so no re-validation.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity() + self.ends.capacity() * 8
