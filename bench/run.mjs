@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Run heapdiff and its peers on snapshot files, one process per run, under
+// /usr/bin/time (wall seconds, peak RSS), and print a markdown table.
+//
+//   node run.mjs [--repeat N] [--tools a,b] [--timeout SEC] [FILE...]
+//
+// With no FILE, every data/*.heapsnapshot is used, smallest first. A crash,
+// OOM or timeout is recorded as a result, never aborts the run.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readHeader } from './generate.mjs';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(BENCH); // the heapdiff repo
+const PEER_HEAP_MB = 16384; // Node's default limit (~4 GB) is too small for the peers on large files
+
+// heapdiff's command: change it here. Run from the repo root.
+const HEAPDIFF_CLI = path.join(ROOT, 'dist/src/cli.js');
+const heapdiff = (file) => ['node', HEAPDIFF_CLI, 'analyze', file, '--json'];
+
+const TOOLS = {
+  heapdiff: { cwd: ROOT, cmd: heapdiff, missing: () => !fs.existsSync(HEAPDIFF_CLI) && `${path.relative(BENCH, HEAPDIFF_CLI)} not built yet` },
+  devtools: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/devtools.mjs', f] },
+  memlab: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/memlab.mjs', f] },
+  vscode: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/vscode.mjs', f] },
+};
+
+// --- arguments ---------------------------------------------------------------
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? dflt : argv.splice(i, 2)[1];
+};
+const repeat = Math.max(1, Number(opt('--repeat', 1)));
+const timeoutSec = Number(opt('--timeout', 3600));
+const tools = opt('--tools', Object.keys(TOOLS).join(',')).split(',');
+let files = argv.map((f) => path.resolve(f));
+if (!files.length) {
+  const dir = path.join(BENCH, 'data');
+  files = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .filter((f) => f.endsWith('.heapsnapshot'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(a).size - fs.statSync(b).size);
+}
+if (!files.length) { console.error('no snapshot files; run generate.mjs first'); process.exit(2); }
+
+// --- one run -----------------------------------------------------------------
+function runOnce(tool, file) {
+  const [cmd, ...args] = TOOLS[tool].cmd(file);
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'timeout', '-k', '10', String(timeoutSec), cmd, ...args], {
+    cwd: TOOLS[tool].cwd, encoding: 'utf8', maxBuffer: 1 << 30,
+  });
+  const errLines = (r.stderr ?? '').trim().split('\n');
+  const m = errLines.at(-1)?.match(/(\d+\.\d\d) (\d+)$/); // progress output may share the line
+  const res = { secs: m ? Number(m[1]) : null, peakKB: m ? Number(m[2]) : null };
+  if (r.status !== 0) return { ...res, ok: false, note: failure(errLines, res.secs) };
+  return { ...res, ok: true, note: summarize(tool, r.stdout ?? '') };
+}
+
+// The peers print a one-line summary; heapdiff prints JSON (--json).
+function summarize(tool, stdout) {
+  try {
+    const { summary: s, classes } = JSON.parse(stdout);
+    const top = classes.reduce((a, b) => (b.retainedSize > a.retainedSize ? b : a));
+    return `${tool}: ${s.nodeCount} nodes, ${s.edgeCount} edges, total ${s.totalSize} B, ${s.classCount} classes, ` +
+      `top retained class ${top.name} (${top.count} objs, ${top.retainedSize} B)`;
+  } catch {
+    return stdout.trim().split('\n').at(-1).slice(0, 200);
+  }
+}
+
+// A short reason from the tail of stderr.
+function failure(lines, secs) {
+  const text = lines.join('\n');
+  const status = Number(text.match(/non-zero status (\d+)/)?.[1]);
+  if (status === 124) return `timeout (${timeoutSec} s)`;
+  if (/heap out of memory|Allocation failed/.test(text)) return 'OOM (JS heap limit)';
+  if (status === 137) return 'killed (SIGKILL: out of memory?)';
+  const wasm = text.match(/RuntimeError: ([^\n]+)/);
+  if (wasm) return `crashed (RuntimeError: ${wasm[1].slice(0, 80)})`;
+  if (status > 128) return `crashed (signal ${status - 128})`;
+  if (status === 13) return 'failed (exit 13: never finished, top-level await left unsettled)';
+  const err = lines.slice(0, -2).filter((l) => l.trim() && !/^\s+at |^\s*\^|^Node\.js v|^node:internal|triggerUncaught|^\(Use `node/.test(l)).at(-1);
+  return `failed (exit ${status || '?'})${err ? ': ' + err.trim().slice(0, 120) : ''}`;
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+
+// --- all runs ----------------------------------------------------------------
+const results = []; // { file, tool, runs: [...] }
+for (const file of files) {
+  for (const tool of tools) {
+    if (!TOOLS[tool]) { console.error(`unknown tool ${tool}`); process.exit(2); }
+    const entry = { file, tool, runs: [] };
+    results.push(entry);
+    const skip = TOOLS[tool].missing?.();
+    if (skip) { entry.skipped = skip; console.error(`skip ${tool}: ${skip}`); continue; }
+    for (let i = 0; i < repeat; i++) {
+      const r = runOnce(tool, file);
+      entry.runs.push(r);
+      console.error(`${path.basename(file)} ${tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
+      if (!r.ok) break; // a crash will crash again
+    }
+  }
+}
+
+// --- table -------------------------------------------------------------------
+const count = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(2)} M` : '?');
+const mb = (kb) => (kb / 1024).toFixed(0);
+console.log(`| file | size | nodes | edges | tool | best s | median s | peak RSS MB | time / heapdiff | peak / heapdiff | result |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+for (const file of files) {
+  const { node_count, edge_count } = readHeader(file);
+  const size = `${(fs.statSync(file).size / 1e6).toFixed(0)} MB`;
+  const stat = (e) => {
+    const ok = e.runs.filter((r) => r.ok);
+    if (!ok.length) return null;
+    return { best: Math.min(...ok.map((r) => r.secs)), med: median(ok.map((r) => r.secs)), peak: median(ok.map((r) => r.peakKB)) };
+  };
+  const base = stat(results.find((e) => e.file === file && e.tool === 'heapdiff') ?? { runs: [] });
+  for (const e of results.filter((x) => x.file === file)) {
+    const s = stat(e);
+    const last = e.runs.at(-1);
+    const note = e.skipped ? `skipped: ${e.skipped}` : (s ? e.runs.find((r) => r.ok).note : `**${last.note}** (after ${last.secs ?? '?'} s, ${last.peakKB ? mb(last.peakKB) : '?'} MB)`);
+    const ratio = (a, b) => (s && base && e.tool !== 'heapdiff' ? `${(a / b).toFixed(1)}×` : '');
+    console.log(`| ${path.basename(file)} | ${size} | ${count(node_count)} | ${count(edge_count)} | ${e.tool} | ` +
+      `${s ? s.best.toFixed(1) : '–'} | ${s ? s.med.toFixed(1) : '–'} | ${s ? mb(s.peak) : '–'} | ` +
+      `${ratio(s?.best, base?.best)} | ${ratio(s?.peak, base?.peak)} | ${note.replaceAll('|', '\\|')} |`);
+  }
+}
+console.log(`\n${repeat} run(s) per cell; best and median wall time, median peak RSS; ratios are peer / heapdiff (best time, peak RSS).`);
