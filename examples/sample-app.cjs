@@ -28,11 +28,11 @@ globalThis.app = app;
 
 function handle(i) {
   const session = app.store.open(`session-${i}`);
-  for (let r = 0; r < 20; r++) session.requests.push({ path: `/items/${r}`, body: 'x'.repeat(64) + i });
+  for (let r = 0; r < 10; r++) session.requests.push({ path: `/items/${r}`, body: 'x'.repeat(64) + i });
   app.handled++;
 }
 
-for (let i = 0; i < 2000; i++) handle(i);
+for (let i = 0; i < 1000; i++) handle(i);
 
 const out = process.argv[2];
 if (!out) {

@@ -23,7 +23,7 @@ export interface SnapshotOptions {
   args?: string[];
   /** Reuse an earlier result with the same inputs (default true). */
   cache?: boolean;
-  /** Kill the child after this long (default 120 s). */
+  /** Kill the child after this long (default 600 s: a loaded 2-core machine can be very slow). */
   timeoutMs?: number;
 }
 
@@ -106,7 +106,7 @@ export function writeSnapshot(program: string, opts: SnapshotOptions = {}): Prom
     const base = prog.replace(/^.*[\\/]/, '').replace(/\.[cm]?js$/, '');
     const out = join(dir, `${base}.heapsnapshot`);
     const argv = [...nodeArgs, prog, out, ...args];
-    await runNode(argv, opts.timeoutMs ?? 120_000);
+    await runNode(argv, opts.timeoutMs ?? 600_000);
     checkSnapshotFile(out, argv.join(' '));
     return out;
   });
@@ -125,7 +125,7 @@ export function writeSnapshotSeries(program: string, count: number, opts: Snapsh
   return cached(key, opts.cache ?? true, async () => {
     const dir = freshDir('series-');
     const argv = [...nodeArgs, prog, dir, String(count), ...args];
-    await runNode(argv, opts.timeoutMs ?? 120_000 + 30_000 * count);
+    await runNode(argv, opts.timeoutMs ?? 600_000 + 60_000 * count);
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.heapsnapshot'))
       .sort()

@@ -381,7 +381,7 @@ fn plain_object_names(graph: &Graph) -> Interfaces {
 /// size (DevTools leaves out the rest), ordered by class index.
 pub fn aggregate(
     classes: &Classes,
-    self_size: &[u64],
+    self_size: &[u32],
     retained: &[u64],
     distances: &[i32],
     dominated: &crate::snapshot::DominatedNodes,
@@ -407,7 +407,7 @@ pub fn aggregate(
         a.distance = if first[cl] { distances[node] } else { a.distance.min(distances[node]) };
         first[cl] = false;
         a.count += 1;
-        a.self_size += size;
+        a.self_size += size as u64;
     }
     // Retained: walk the dominator tree; a member counts unless an ancestor of its class
     // (with a non-zero self size) already counted it.

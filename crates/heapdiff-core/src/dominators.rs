@@ -27,7 +27,7 @@ impl EssentialEdges {
                     continue;
                 }
                 if let Some(ep) = ephemerons.of_edge(graph, e) {
-                    if graph.node_id[from as usize] == ep.table_id {
+                    if graph.node_id[from as usize] as u64 == ep.table_id {
                         continue;
                     }
                 }

@@ -1,7 +1,8 @@
 //! The compact in-memory graph: nodes and edges as columns, edges grouped per source node
-//! (CSR). Node ordinals and string indices are `u32`; sizes and ids are `u64`.
+//! (CSR). Node ordinals, ids, self sizes and string indices are `u32` (as in V8 and DevTools,
+//! which keep nodes in a `Uint32Array`); sums of sizes are `u64`.
 //!
-//! Bytes per node: type 1 + name 4 + id 8 + self size 8 + first edge 4 = 25
+//! Bytes per node: type 1 + name 4 + id 4 + self size 4 + first edge 4 = 17
 //! (+4 with `trace_node_id`, +1 with `detachedness`). Bytes per edge: type 1 + name 4 + target 4 = 9.
 
 /// Node type indices of the types the analysis treats specially, resolved from the
@@ -164,8 +165,8 @@ pub struct Trace {
 pub struct Graph {
     pub node_type: Vec<u8>,
     pub node_name: Vec<u32>,
-    pub node_id: Vec<u64>,
-    pub self_size: Vec<u64>,
+    pub node_id: Vec<u32>,
+    pub self_size: Vec<u32>,
     /// `first_edge[i]..first_edge[i + 1]` are node i's edges; `node_count + 1` entries.
     pub first_edge: Vec<u32>,
     pub trace_node_id: Option<Vec<u32>>,
@@ -225,8 +226,8 @@ impl Graph {
     pub fn heap_bytes(&self) -> usize {
         self.node_type.capacity()
             + self.node_name.capacity() * 4
-            + self.node_id.capacity() * 8
-            + self.self_size.capacity() * 8
+            + self.node_id.capacity() * 4
+            + self.self_size.capacity() * 4
             + self.first_edge.capacity() * 4
             + self.trace_node_id.as_ref().map_or(0, |v| v.capacity() * 4)
             + self.detachedness.as_ref().map_or(0, |v| v.capacity())

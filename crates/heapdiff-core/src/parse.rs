@@ -90,8 +90,8 @@ struct Parser {
 
     node_type: Vec<u8>,
     node_name: Vec<u32>,
-    node_id: Vec<u64>,
-    self_size: Vec<u64>,
+    node_id: Vec<u32>,
+    self_size: Vec<u32>,
     node_edge_count: Vec<u32>,
     trace_node_id: Option<Vec<u32>>,
     detachedness: Option<Vec<u8>>,
@@ -237,8 +237,10 @@ impl Parser {
                 }
                 self.node_name.push(v);
             } else if k == l.n_id {
+                let v = u32::try_from(v).map_err(|_| format_err(off, "node id above 2^32 - 1"))?;
                 self.node_id.push(v);
             } else if k == l.n_size {
+                let v = u32::try_from(v).map_err(|_| format_err(off, "self_size above 2^32 - 1"))?;
                 self.self_size.push(v);
             } else if k == l.n_edges {
                 let v = u32::try_from(v).map_err(|_| format_err(off, "node edge_count too large"))?;

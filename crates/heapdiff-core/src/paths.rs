@@ -38,7 +38,12 @@ pub fn edge_step(graph: &Graph, e: usize) -> String {
     let t = graph.edge_type[e];
     let from = edge_source(graph, e);
     if from == ROOT || graph.node_type[from as usize] == graph.node_kinds.synthetic {
-        return format!("/{}", graph.name(graph.edge_to[e]));
+        // Root categories read as a folder path: `(GC roots)/(Global handles)/...`.
+        let to = graph.edge_to[e];
+        return match graph.name(to) {
+            "" => format!("/({})", graph.node_type_name(to)),
+            name => format!("/{name}"),
+        };
     }
     if t == k.element {
         return format!("[{}]", graph.edge_name[e]);

@@ -9,8 +9,9 @@ const MULTIPLE_OWNERS: u32 = u32::MAX - 1;
 /// DevTools' `calculateShallowSizes`: when the snapshot has user roots, the size of an
 /// internal `hidden` or `array` node (or external string data) owned by exactly one ordinary
 /// object moves into that object, so that a JS object's size includes its backing stores.
-/// Works in place on `graph.self_size`.
-pub fn adjust_shallow_sizes(graph: &mut Graph, has_user_roots: bool) {
+/// Works in place on `self_size` (the graph's, taken out so that other phases may read the
+/// graph meanwhile).
+pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots: bool) {
     if !has_user_roots {
         return;
     }
@@ -58,15 +59,16 @@ pub fn adjust_shallow_sizes(graph: &mut Graph, has_user_roots: bool) {
         if owner == ROOT || graph.node_type[owner as usize] == k.synthetic {
             continue;
         }
-        let size = std::mem::take(&mut graph.self_size[i]);
-        graph.self_size[owner as usize] += size;
+        let size = std::mem::take(&mut self_size[i]);
+        // DevTools adds in a Uint32Array; sizes that large do not occur.
+        self_size[owner as usize] = self_size[owner as usize].saturating_add(size);
     }
 }
 
 /// Retained size of every node: its own size plus that of everything it dominates, summed
 /// bottom-up over the DFS preorder of the dominator computation.
-pub fn retained_sizes(self_size: &[u64], idom: &[u32], preorder: &[u32]) -> Vec<u64> {
-    let mut retained = self_size.to_vec();
+pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> Vec<u64> {
+    let mut retained: Vec<u64> = self_size.iter().map(|&s| s as u64).collect();
     for &node in preorder.iter().skip(1).rev() {
         let d = idom[node as usize] as usize;
         retained[d] += retained[node as usize];

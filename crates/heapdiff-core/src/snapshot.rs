@@ -13,6 +13,7 @@ use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
 use crate::weakmap::EphemeronNames;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// Progress of long work: `(phase, done, total)`; parsing counts bytes, analysis counts steps.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, u64);
@@ -111,8 +112,8 @@ pub struct Snapshot {
     class_summaries: Vec<ClassSummary>,
     statistics: Statistics,
     user_root_count: usize,
-    /// Node ordinals sorted by id, for lookups by id.
-    by_id: Vec<u32>,
+    /// Node ordinals sorted by id, for lookups by id; built on the first lookup.
+    by_id: OnceLock<Vec<u32>>,
 }
 
 impl Snapshot {
@@ -143,27 +144,37 @@ impl Snapshot {
         crate::dom::propagate_dom_state(&mut graph);
         let user_roots = roots::user_roots(&graph);
         let ephemerons = EphemeronNames::build(&graph);
-        let dom = {
-            let page_owned = roots::page_owned(&graph);
-            let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
-            dominators::compute(&graph, &essential)
-        };
+        // The dominator tree is the longest phase and needs neither sizes nor names: compute
+        // it on a second thread while this one adjusts sizes, measures distances and names
+        // classes.
+        let mut self_size = std::mem::take(&mut graph.self_size);
+        let (dom, distances, classes) = std::thread::scope(|scope| {
+            let graph = &graph;
+            let ephemerons = &ephemerons;
+            let dominators = scope.spawn(move || {
+                let page_owned = roots::page_owned(graph);
+                let essential = EssentialEdges::compute(graph, &page_owned, ephemerons);
+                dominators::compute(graph, &essential)
+            });
+            retained::adjust_shallow_sizes(graph, &mut self_size, !user_roots.is_empty());
+            let distances = distances::compute(graph, ephemerons);
+            let classes = classes::classify(graph, &classes::location_map(graph));
+            // A panic on the other thread resurfaces here, where the binding catches it.
+            let dom = dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (dom, distances, classes)
+        });
+        graph.self_size = self_size;
         step(1, "retained sizes");
-        retained::adjust_shallow_sizes(&mut graph, !user_roots.is_empty());
         let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
         drop(dom.preorder);
         step(2, "distances");
-        let distances = distances::compute(&graph, &ephemerons);
         step(3, "classes");
         let dominated = DominatedNodes::build(&dom.idom);
-        let classes = classes::classify(&graph, &classes::location_map(&graph));
         let class_summaries =
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
         step(4, "statistics");
         let root_retained = retained.first().copied().unwrap_or(0);
         let statistics = stats::compute(&graph, root_retained);
-        let mut by_id: Vec<u32> = (0..graph.node_count() as u32).collect();
-        by_id.sort_unstable_by_key(|&i| graph.node_id[i as usize]);
         step(5, "done");
         Snapshot {
             graph,
@@ -175,7 +186,7 @@ impl Snapshot {
             class_summaries,
             statistics,
             user_root_count: user_roots.len(),
-            by_id,
+            by_id: OnceLock::new(),
         }
     }
 
@@ -210,7 +221,7 @@ impl Snapshot {
             + self.distances.parent_edge.capacity() * 4
             + (self.dominated.first.capacity() + self.dominated.nodes.capacity()) * 4
             + self.classes.node_class.capacity() * 4
-            + self.by_id.capacity() * 4) as u64
+            + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64
     }
 
     pub fn summary(&self) -> Summary {
@@ -237,7 +248,13 @@ impl Snapshot {
     /// The ordinal of the node with this id.
     pub fn find_by_id(&self, id: u64) -> Option<u32> {
         let ids = &self.graph.node_id;
-        self.by_id.binary_search_by_key(&id, |&i| ids[i as usize]).ok().map(|k| self.by_id[k])
+        let by_id = self.by_id.get_or_init(|| {
+            let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+            order.sort_unstable_by_key(|&i| ids[i as usize]);
+            order
+        });
+        let id = u32::try_from(id).ok()?;
+        by_id.binary_search_by_key(&id, |&i| ids[i as usize]).ok().map(|k| by_id[k])
     }
 
     pub fn node(&self, node: u32) -> Result<NodeInfo> {
@@ -246,11 +263,11 @@ impl Snapshot {
         let i = node as usize;
         Ok(NodeInfo {
             ordinal: node,
-            id: g.node_id[i],
+            id: g.node_id[i] as u64,
             node_type: g.node_type_name(node).to_string(),
             name: g.name(node).to_string(),
             class_name: self.classes.name(self.classes.node_class[i]).to_string(),
-            self_size: g.self_size[i],
+            self_size: g.self_size[i] as u64,
             retained_size: self.retained[i],
             distance: self.distances.distance[i],
             edge_count: (g.first_edge[i + 1] - g.first_edge[i]),

@@ -26,7 +26,7 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
     let mut elements_of = Vec::new();
     for node in 0..graph.node_count() as u32 {
         let t = graph.node_type[node as usize];
-        let size = graph.self_size[node as usize];
+        let size = graph.self_size[node as usize] as u64;
         if t == k.hidden {
             s.system += size;
         } else if t == k.native {
@@ -55,7 +55,7 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
         }
         for to in elements_of {
             if retainers[to as usize] == 1 {
-                s.js_arrays += graph.self_size[to as usize];
+                s.js_arrays += graph.self_size[to as usize] as u64;
             }
         }
     }

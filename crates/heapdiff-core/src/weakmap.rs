@@ -30,14 +30,14 @@ impl EphemeronNames {
         .expect("valid regex");
         let internal = graph.edge_kinds.internal;
         let mut by_string = HashMap::new();
-        let mut seen = HashMap::new();
+        let mut seen = vec![false; graph.strings.len()];
         let mut pairs: HashMap<String, u32> = HashMap::new();
         for e in 0..graph.edge_count() {
             if graph.edge_type[e] != internal {
                 continue;
             }
             let name = graph.edge_name[e];
-            if seen.insert(name, ()).is_some() {
+            if std::mem::replace(&mut seen[name as usize], true) {
                 continue;
             }
             let text = graph.strings.get(name);
