@@ -8,7 +8,7 @@ use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 fn to_js(e: core::Error) -> Error {
     Error::new(Status::GenericFailure, e.to_string())
@@ -95,7 +95,7 @@ impl Task for LoadTask {
     }
 
     fn resolve(&mut self, _: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(NativeSnapshot { inner: Arc::new(output), retainers: Mutex::new(None) })
+        Ok(NativeSnapshot { inner: Arc::new(output) })
     }
 }
 
@@ -197,7 +197,6 @@ fn page<T>(items: Vec<T>, offset: Option<u32>, limit: Option<u32>) -> Vec<T> {
 #[napi]
 pub struct NativeSnapshot {
     inner: Arc<core::Snapshot>,
-    retainers: Mutex<Option<()>>,
 }
 
 #[napi]
@@ -267,7 +266,6 @@ impl NativeSnapshot {
 
     #[napi]
     pub fn retainers(&self, ordinal: u32, offset: Option<u32>, limit: Option<u32>) -> Result<Vec<EdgeInfo>> {
-        let _ = &self.retainers;
         guard(|| {
             Ok(page(self.inner.retainers(ordinal).map_err(to_js)?, offset, limit).into_iter().map(edge_info).collect())
         })
