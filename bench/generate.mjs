@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Build a large, realistic object graph and write it as a V8 heap snapshot.
 //
-//   node --max-old-space-size=8192 generate.mjs small|medium|large [--units N]
+//   node --max-old-space-size=8192 generate.mjs small|medium|large [--units N] [--series K]
 //
-// Writes bench/data/<name>.heapsnapshot and prints nodes, edges and bytes.
+// Writes bench/data/<name>.heapsnapshot and prints nodes, edges and bytes. With --series K it
+// writes K snapshots of one process instead, <name>-0.heapsnapshot ... <name>-(K-1), adding 5%
+// more units (a leak) and dropping the oldest 2% of sessions between consecutive ones: inputs
+// for `heapdiff diff` and `heapdiff leaks`.
 // The graph is deterministic (seeded PRNG), so the same name gives a
 // snapshot of the same shape every time.
 import v8 from 'node:v8';
@@ -173,14 +176,27 @@ function main() {
   }
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.heapsnapshot`);
+  const si = args.indexOf('--series');
+  const series = si >= 0 ? Number(args[si + 1]) : 0;
 
   let t = performance.now();
-  globalThis.__benchWorld = buildWorld(units); // keep it reachable from the global
+  const world = buildWorld(units);
+  globalThis.__benchWorld = world; // keep it reachable from the global
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   console.log(`built ${units} units in ${((performance.now() - t) / 1000).toFixed(1)} s, heap ${heapMB.toFixed(0)} MB`);
+  if (series < 1) return write(path.join(dir, `${name}.heapsnapshot`), units);
+  let next = units;
+  for (let k = 0; k < series; k++) {
+    if (k > 0) {
+      for (let i = 0; i < units / 20; i++) makeUnit(next++, world);
+      world.sessions.splice(0, Math.floor(world.sessions.length / 50));
+    }
+    write(path.join(dir, `${name}-${k}.heapsnapshot`), units);
+  }
+}
 
-  t = performance.now();
+function write(file, units) {
+  const t = performance.now();
   v8.writeHeapSnapshot(file);
   const secs = (performance.now() - t) / 1000;
   const bytes = fs.statSync(file).size;

@@ -3,6 +3,8 @@
 // /usr/bin/time (wall seconds, peak RSS), and print a markdown table.
 //
 //   node run.mjs [--repeat N] [--tools a,b] [--timeout SEC] [FILE...]
+//   node run.mjs --diff [--repeat N] BASE CURRENT [BASE CURRENT ...]   (heapdiff diff vs DevTools' diff)
+//   node run.mjs --leaks [--repeat N] S1 S2 S3                         (heapdiff leaks)
 //
 // With no FILE, every data/*.heapsnapshot is used, smallest first. A crash,
 // OOM or timeout is recorded as a result, never aborts the run.
@@ -20,11 +22,19 @@ const PEER_HEAP_MB = 16384; // Node's default limit (~4 GB) is too small for the
 const HEAPDIFF_CLI = path.join(ROOT, 'dist/src/cli.js');
 const heapdiff = (file) => ['node', HEAPDIFF_CLI, 'analyze', file, '--json'];
 
-const TOOLS = {
+const ANALYZE_TOOLS = {
   heapdiff: { cwd: ROOT, cmd: heapdiff, missing: () => !fs.existsSync(HEAPDIFF_CLI) && `${path.relative(BENCH, HEAPDIFF_CLI)} not built yet` },
   devtools: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/devtools.mjs', f] },
   memlab: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/memlab.mjs', f] },
   vscode: { cwd: BENCH, cmd: (f) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/vscode.mjs', f] },
+};
+// In --diff and --leaks mode a "file" is a list of files (a pair, or the series).
+const DIFF_TOOLS = {
+  heapdiff: { cwd: ROOT, cmd: (fs) => ['node', HEAPDIFF_CLI, 'diff', ...fs, '--json'], missing: ANALYZE_TOOLS.heapdiff.missing },
+  devtools: { cwd: BENCH, cmd: (fs) => ['node', `--max-old-space-size=${PEER_HEAP_MB}`, 'peers/devtools-diff.mjs', ...fs] },
+};
+const LEAKS_TOOLS = {
+  heapdiff: { cwd: ROOT, cmd: (fs) => ['node', HEAPDIFF_CLI, 'leaks', ...fs, '--json'], missing: ANALYZE_TOOLS.heapdiff.missing },
 };
 
 // --- arguments ---------------------------------------------------------------
@@ -33,11 +43,20 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(name);
   return i < 0 ? dflt : argv.splice(i, 2)[1];
 };
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  if (i >= 0) argv.splice(i, 1);
+  return i >= 0;
+};
+const mode = flag('--diff') ? 'diff' : flag('--leaks') ? 'leaks' : 'analyze';
+const TOOLS = { analyze: ANALYZE_TOOLS, diff: DIFF_TOOLS, leaks: LEAKS_TOOLS }[mode];
 const repeat = Math.max(1, Number(opt('--repeat', 1)));
 const timeoutSec = Number(opt('--timeout', 3600));
 const tools = opt('--tools', Object.keys(TOOLS).join(',')).split(',');
 let files = argv.map((f) => path.resolve(f));
-if (!files.length) {
+if (mode === 'diff') files = files.flatMap((f, i) => (i % 2 ? [[files[i - 1], f]] : []));
+if (mode === 'leaks') files = [files];
+if (!files.length && mode === 'analyze') {
   const dir = path.join(BENCH, 'data');
   files = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
     .filter((f) => f.endsWith('.heapsnapshot'))
@@ -61,6 +80,15 @@ function runOnce(tool, file) {
 
 // The peers print a one-line summary; heapdiff prints JSON (--json).
 function summarize(tool, stdout) {
+  if (mode !== 'analyze') {
+    try {
+      const r = JSON.parse(stdout);
+      if (mode === 'diff') return `${tool}: ${r.mode}, ${r.classes.length} changed classes, top ${r.classes[0]?.name} (${r.classes[0]?.retainedDelta} B retained)`;
+      return `${tool}: ${r.suspects.length} suspects, top ${r.suspects[0]?.verdict ?? '-'}`.slice(0, 200);
+    } catch {
+      return stdout.trim().split('\n').at(-1).slice(0, 200);
+    }
+  }
   try {
     const { summary: s, classes } = JSON.parse(stdout);
     const top = classes.reduce((a, b) => (b.retainedSize > a.retainedSize ? b : a));
@@ -100,7 +128,7 @@ for (const file of files) {
     for (let i = 0; i < repeat; i++) {
       const r = runOnce(tool, file);
       entry.runs.push(r);
-      console.error(`${path.basename(file)} ${tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
+      console.error(`${label(file)} ${tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
       if (!r.ok) break; // a crash will crash again
     }
   }
@@ -111,9 +139,11 @@ const count = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(2)} M` : '?');
 const mb = (kb) => (kb / 1024).toFixed(0);
 console.log(`| file | size | nodes | edges | tool | best s | median s | peak RSS MB | time / heapdiff | peak / heapdiff | result |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+const last = (file) => (Array.isArray(file) ? file.at(-1) : file);
+const label = (file) => (Array.isArray(file) ? file.map((f) => path.basename(f)).join(' → ') : path.basename(file));
 for (const file of files) {
-  const { node_count, edge_count } = readHeader(file);
-  const size = `${(fs.statSync(file).size / 1e6).toFixed(0)} MB`;
+  const { node_count, edge_count } = readHeader(last(file));
+  const size = `${([file].flat().reduce((sum, f) => sum + fs.statSync(f).size, 0) / 1e6).toFixed(0)} MB`;
   const stat = (e) => {
     const ok = e.runs.filter((r) => r.ok);
     if (!ok.length) return null;
@@ -125,7 +155,7 @@ for (const file of files) {
     const last = e.runs.at(-1);
     const note = e.skipped ? `skipped: ${e.skipped}` : (s ? e.runs.find((r) => r.ok).note : `**${last.note}** (after ${last.secs ?? '?'} s, ${last.peakKB ? mb(last.peakKB) : '?'} MB)`);
     const ratio = (a, b) => (s && base && e.tool !== 'heapdiff' ? `${(a / b).toFixed(1)}×` : '');
-    console.log(`| ${path.basename(file)} | ${size} | ${count(node_count)} | ${count(edge_count)} | ${e.tool} | ` +
+    console.log(`| ${label(file)} | ${size} | ${count(node_count)} | ${count(edge_count)} | ${e.tool} | ` +
       `${s ? s.best.toFixed(1) : '–'} | ${s ? s.med.toFixed(1) : '–'} | ${s ? mb(s.peak) : '–'} | ` +
       `${ratio(s?.best, base?.best)} | ${ratio(s?.peak, base?.peak)} | ${note.replaceAll('|', '\\|')} |`);
   }

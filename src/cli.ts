@@ -3,22 +3,40 @@
 import { readFileSync } from 'node:fs';
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
+import { diffCommand } from './commands/diff.js';
+import { leaksCommand } from './commands/leaks.js';
+import { runCommand } from './commands/run.js';
+import { attachCommand } from './commands/attach.js';
 import { UsageError } from './commands/args.js';
 
 const HELP = `heapdiff — find out why a process's memory keeps growing, from its heap snapshots
 
 Usage:
   heapdiff analyze FILE [--top N] [--json]   totals, statistics, top classes and objects
-  heapdiff demo                              analyse a snapshot of a bundled sample program
+  heapdiff diff BASE CURRENT [options]       what CURRENT holds that BASE did not, by class
+                                             or allocation site; CI gates on growth
+  heapdiff leaks S1 S2 [S3 ...] [options]    leak suspects across snapshots of one process:
+                                             container, path, growth, what and where
+  heapdiff run [options] -- node app.js …    start a program (Node or Python), snapshot it every
+                                             --interval or at each step it asks for, stop it,
+                                             and report its leaks
+  heapdiff attach PID [options]              snapshot a running Node process (opens its inspector
+                                             with SIGUSR1) and report its leaks
+  heapdiff demo                              find the leak in a bundled sample service
   heapdiff help [COMMAND]                    this text, or a command's
   heapdiff --version
 
-Exit codes: 0 success, 1 the analysis failed, 2 bad usage or unreadable/malformed input.
+Exit codes: 0 success, 1 the analysis failed, 2 bad usage or unreadable/malformed input,
+3 a CI gate failed (diff), 130 stopped with Ctrl-C (run, attach).
 Run 'heapdiff COMMAND --help' for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: analyzeCommand,
   demo: demoCommand,
+  diff: diffCommand,
+  leaks: leaksCommand,
+  run: runCommand,
+  attach: attachCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

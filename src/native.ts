@@ -3,4 +3,4 @@ import type * as Native from '../native/index.js';
 
 const url = new URL('../../native/index.js', import.meta.url);
 export const native: typeof Native = await import(url.href);
-export type { NativeSnapshot } from '../native/index.js';
+export type { Census, Diff as NativeDiff, Holding, NativeSnapshot, Suspects } from '../native/index.js';

@@ -1,6 +1,6 @@
 // Opening a snapshot: parsing and analysis run in Rust on the libuv thread pool, so the event
 // loop stays free; the analysed snapshot stays in Rust and is queried through this handle.
-import { native, type NativeSnapshot } from './native.js';
+import { native, type Census, type Holding, type NativeDiff, type NativeSnapshot, type Suspects } from './native.js';
 import type {
   ClassSummary, EdgeInfo, NodeInfo, OpenOptions, Page, RetainerPath, SnapshotSummary,
 } from './types.js';
@@ -63,6 +63,43 @@ export class Snapshot {
   /** The `n` objects with the largest retained sizes (synthetic roots left out). */
   largest(n: number): NodeInfo[] {
     return this.#native.largest(n).map((o) => this.#native.node(o));
+  }
+
+  /** The property lists this snapshot names plain objects by (`{a, b}`), most popular first. */
+  interfaceDefinitions(): string[][] {
+    return this.#native.interfaceDefinitions();
+  }
+
+  /**
+   * This snapshot reduced to what a diff needs from its base (ids, class indices, shallow sizes,
+   * per-class figures), classified with the current snapshot's `definitions` as DevTools does.
+   */
+  census(definitions?: string[][]): Census {
+    return this.#native.census(definitions);
+  }
+
+  /** Compares this snapshot with the census of its base (the engine's raw diff). */
+  diffWith(base: Census, options: { stackDepth?: number; className?: string; classLimit?: number } = {}): NativeDiff {
+    return this.#native.diff(base, options);
+  }
+
+  /** The highest id of a heap object here: V8 gives everything created later a higher one. */
+  maxCounterId(): number {
+    return this.#native.maxCounterId();
+  }
+
+  /**
+   * Where the objects created during a series converge, this being its last snapshot:
+   * `maxIds` are the earlier snapshots' `maxCounterId()`s, oldest first (the engine's raw
+   * candidates; `findLeaks` judges them).
+   */
+  leakSuspects(maxIds: number[], stackDepth = 1, limit = 50): Suspects {
+    return this.#native.leakSuspects(maxIds, stackDepth, limit);
+  }
+
+  /** What each container (by id) holds in this snapshot of a series starting at `firstMaxId`. */
+  holdings(firstMaxId: number, containerIds: number[]): Holding[] {
+    return this.#native.holdings(firstMaxId, containerIds);
   }
 
   /** Bulk columns by node ordinal, as typed arrays. */

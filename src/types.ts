@@ -75,6 +75,8 @@ export interface RetainerPath {
   edges: EdgeInfo[];
   /** The path as one line, e.g. `global.app.store.sessions[42]`. */
   text: string;
+  /** From the last module scope on, when the path passes through one: `segmenter.words (module scope of /app/lib/wordseg.js)`; else `text`. */
+  short: string;
 }
 
 export interface Page {

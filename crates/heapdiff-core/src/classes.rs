@@ -7,6 +7,8 @@
 //! `script,line,column,Name`, or `,Name` without a location.
 
 use crate::distances::NO_DISTANCE;
+use crate::dominators::DominatedNodes;
+use crate::retained::group_retained;
 use crate::graph::{Graph, Location};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -76,6 +78,8 @@ pub struct Classes {
     pub keys: Vec<String>,
     /// Class index of each node.
     pub node_class: Vec<u32>,
+    /// The property lists plain objects were named by (`{a, b}`), most popular first.
+    pub definitions: Vec<Vec<String>>,
 }
 
 impl Classes {
@@ -121,8 +125,9 @@ pub fn location_map(graph: &Graph) -> HashMap<u32, Location> {
     graph.locations.iter().map(|l| (l.node, *l)).collect()
 }
 
-/// Assigns every node its class.
-pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
+/// Assigns every node its class. Plain objects are named by `definitions` when given (DevTools
+/// classifies a diff's base snapshot with the current snapshot's), else by the snapshot's own.
+pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>, definitions: Option<&[Vec<String>]>) -> Classes {
     let n = graph.node_count();
     let k = graph.node_kinds;
     let mut names = Interner { names: Vec::new(), by_name: HashMap::new() };
@@ -132,7 +137,7 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
     let regexp = names.intern("RegExp");
     let type_classes: Vec<u32> =
         graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
-    let interfaces = plain_object_names(graph);
+    let interfaces = plain_object_names(graph, definitions);
     let interface_classes: Vec<u32> = interfaces.names.iter().map(|name| names.intern(name)).collect();
     let mut by_raw_name: HashMap<u32, u32> = HashMap::new();
     let mut name_of = vec![0u32; n];
@@ -188,7 +193,7 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>) -> Classes {
             }),
         };
     }
-    Classes { names: class_names, keys, node_class }
+    Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }
 }
 
 fn is_plain_object(graph: &Graph, node: usize) -> bool {
@@ -198,6 +203,7 @@ fn is_plain_object(graph: &Graph, node: usize) -> bool {
 /// Names DevTools gives plain objects by their property sets, and which objects take them.
 struct Interfaces {
     names: Vec<String>,
+    definitions: Vec<Vec<String>>,
     /// Plain-object node -> index into `names`.
     of_node: HashMap<u32, u32>,
 }
@@ -209,13 +215,55 @@ struct Interfaces {
 ///
 /// Property names are handled as string indices: candidates are keyed by index sequences, and
 /// names are compared by their rank in JavaScript's string order, computed once.
-fn plain_object_names(graph: &Graph) -> Interfaces {
-    let n = graph.node_count();
-    let property = graph.edge_kinds.property;
-    let properties_of = |node: usize| {
-        graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
+fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfaces {
+    let definitions = match foreign {
+        None => infer_definitions(graph),
+        Some(foreign) => {
+            // This snapshot's string index of each property name its plain objects use; a
+            // definition naming any other property can match none of them.
+            let mut index: HashMap<&str, u32> = HashMap::new();
+            for node in (0..graph.node_count()).filter(|&node| is_plain_object(graph, node)) {
+                for p in properties_of(graph, node) {
+                    index.entry(graph.strings.get(p)).or_insert(p);
+                }
+            }
+            foreign
+                .iter()
+                .map(|d| d.iter().map(|name| index.get(name.as_str()).copied().unwrap_or(UNKNOWN)).collect())
+                .collect()
+        }
     };
-    const UNKNOWN: u32 = u32::MAX;
+    if definitions.is_empty() {
+        return Interfaces { names: Vec::new(), definitions: Vec::new(), of_node: HashMap::new() };
+    }
+    let names = match foreign {
+        Some(foreign) => foreign.iter().map(|d| interface_name(d.iter().map(String::as_str))).collect(),
+        None => definitions.iter().map(|d| interface_name(d.iter().map(|&p| graph.strings.get(p)))).collect(),
+    };
+    let of_node = match_definitions(graph, &definitions);
+    let definitions = match foreign {
+        Some(foreign) => foreign.to_vec(),
+        None => definitions.iter().map(|d| d.iter().map(|&p| graph.strings.get(p).to_owned()).collect()).collect(),
+    };
+    Interfaces { names, definitions, of_node }
+}
+
+const UNKNOWN: u32 = u32::MAX;
+
+fn properties_of(graph: &Graph, node: usize) -> impl Iterator<Item = u32> + '_ {
+    let property = graph.edge_kinds.property;
+    graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
+}
+
+fn interface_name<'a>(properties: impl Iterator<Item = &'a str>) -> String {
+    let parts: Vec<String> = properties.map(format_property_name).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// The property sets (as string indices) that plain objects are named by, most popular first.
+fn infer_definitions(graph: &Graph) -> Vec<Vec<u32>> {
+    let n = graph.node_count();
+    let properties_of = |node: usize| properties_of(graph, node);
     const PROTO: u32 = u32::MAX - 1;
     // Per string index: the length of its formatted form, or PROTO for `__proto__`.
     let mut formatted_len = vec![UNKNOWN; graph.strings.len()];
@@ -266,19 +314,15 @@ fn plain_object_names(graph: &Graph) -> Interfaces {
     // A stable sort by popularity, as JavaScript's.
     candidates.sort_by(|a, b| b.1.cmp(&a.1));
     let min_count = MIN_OBJECT_COUNT_PER_INTERFACE.max(total as f64 / MIN_OBJECT_PROPORTION_PER_INTERFACE);
-    let definitions: Vec<Vec<u32>> =
-        candidates.into_iter().take_while(|c| c.1 as f64 >= min_count).map(|c| c.0).collect();
-    if definitions.is_empty() {
-        return Interfaces { names: Vec::new(), of_node: HashMap::new() };
-    }
-    let names: Vec<String> = definitions
-        .iter()
-        .map(|d| {
-            let parts: Vec<String> = d.iter().map(|&p| format_property_name(graph.strings.get(p))).collect();
-            format!("{{{}}}", parts.join(", "))
-        })
-        .collect();
+    candidates.into_iter().take_while(|c| c.1 as f64 >= min_count).map(|c| c.0).collect()
+}
 
+/// Which definition each plain object takes: the one with the most properties that its
+/// property set contains (earlier, more popular definitions win ties). Definitions holding an
+/// `UNKNOWN` property match nothing.
+fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> HashMap<u32, u32> {
+    let n = graph.node_count();
+    let properties_of = |node: usize| properties_of(graph, node);
     // Every property name of a plain object, ranked in JavaScript's string order.
     let mut rank = vec![UNKNOWN; graph.strings.len()];
     let mut distinct: Vec<u32> = Vec::new();
@@ -306,6 +350,9 @@ fn plain_object_names(graph: &Graph) -> Interfaces {
     }
     let mut trie = vec![State { next: HashMap::new(), greatest_next: None, matched: None }];
     for (index, definition) in definitions.iter().enumerate() {
+        if definition.iter().any(|&p| p == UNKNOWN || rank[p as usize] == UNKNOWN) {
+            continue;
+        }
         let mut sorted: Vec<u32> = definition.iter().map(|&p| rank[p as usize]).collect();
         sorted.sort_unstable();
         let mut cur = 0;
@@ -374,17 +421,17 @@ fn plain_object_names(graph: &Graph) -> Interfaces {
             of_node.insert(node as u32, index as u32);
         }
     }
-    Interfaces { names, of_node }
+    of_node
 }
 
 /// Per-class count, self size, retained size and distance over nodes with a non-zero self
-/// size (DevTools leaves out the rest), ordered by class index.
+/// size (DevTools leaves out the rest), indexed by class (classes without members count 0).
 pub fn aggregate(
     classes: &Classes,
     self_size: &[u32],
     retained: &[u64],
     distances: &[i32],
-    dominated: &crate::snapshot::DominatedNodes,
+    dominated: &DominatedNodes,
 ) -> Vec<ClassSummary> {
     let c = classes.names.len();
     let mut out: Vec<ClassSummary> = (0..c)
@@ -402,35 +449,16 @@ pub fn aggregate(
         if size == 0 {
             continue;
         }
-        let a = &mut out[classes.node_class[node] as usize];
         let cl = classes.node_class[node] as usize;
+        let a = &mut out[cl];
         a.distance = if first[cl] { distances[node] } else { a.distance.min(distances[node]) };
         first[cl] = false;
         a.count += 1;
         a.self_size += size as u64;
     }
-    // Retained: walk the dominator tree; a member counts unless an ancestor of its class
-    // (with a non-zero self size) already counted it.
-    let mut active = vec![0u32; c];
-    let mut stack: Vec<(u32, bool)> = vec![(crate::roots::ROOT, false)];
-    while let Some((node, leaving)) = stack.pop() {
-        let cl = classes.node_class[node as usize] as usize;
-        let member = self_size[node as usize] != 0;
-        if leaving {
-            active[cl] -= 1;
-            continue;
-        }
-        if member && active[cl] == 0 {
-            out[cl].retained_size += retained[node as usize];
-        }
-        if member {
-            active[cl] += 1;
-            stack.push((node, true));
-        }
-        for &child in dominated.children(node) {
-            stack.push((child, false));
-        }
+    let member = |node: u32| (self_size[node as usize] != 0).then(|| classes.node_class[node as usize]);
+    for (a, r) in out.iter_mut().zip(group_retained(member, c, retained, dominated)) {
+        a.retained_size = r;
     }
-    out.retain(|a| a.count > 0);
     out
 }

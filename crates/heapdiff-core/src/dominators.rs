@@ -236,3 +236,41 @@ impl Dfs<'_> {
         }
     }
 }
+
+/// Children of each node in the dominator tree.
+pub struct DominatedNodes {
+    first: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
+impl DominatedNodes {
+    pub fn build(idom: &[u32]) -> DominatedNodes {
+        let n = idom.len();
+        let mut first = vec![0u32; n + 1];
+        for (node, &d) in idom.iter().enumerate() {
+            if node as u32 != ROOT {
+                first[d as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut nodes = vec![0u32; n.saturating_sub(1)];
+        for (node, &d) in idom.iter().enumerate() {
+            if node as u32 != ROOT {
+                nodes[fill[d as usize] as usize] = node as u32;
+                fill[d as usize] += 1;
+            }
+        }
+        DominatedNodes { first, nodes }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        (self.first.capacity() + self.nodes.capacity()) * 4
+    }
+
+    pub fn children(&self, node: u32) -> &[u32] {
+        &self.nodes[self.first[node as usize] as usize..self.first[node as usize + 1] as usize]
+    }
+}

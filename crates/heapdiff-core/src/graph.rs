@@ -199,6 +199,18 @@ impl Graph {
     pub fn edges(&self, node: u32) -> std::ops::Range<usize> {
         self.first_edge[node as usize] as usize..self.first_edge[node as usize + 1] as usize
     }
+    /// V8 numbers heap objects from one counter that only grows within a process, so their ids
+    /// date them; native (embedder) and some synthetic nodes get ids from hashes instead.
+    pub fn has_counter_id(&self, node: u32) -> bool {
+        let t = self.node_type[node as usize];
+        t != self.node_kinds.native && t != self.node_kinds.synthetic
+    }
+
+    /// The highest counter id: every heap object created after this snapshot has a higher one.
+    pub fn max_counter_id(&self) -> u32 {
+        (0..self.node_count() as u32).filter(|&n| self.has_counter_id(n)).map(|n| self.node_id[n as usize]).max().unwrap_or(0)
+    }
+
     pub fn name(&self, node: u32) -> &str {
         self.strings.get(self.node_name[node as usize])
     }

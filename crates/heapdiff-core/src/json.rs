@@ -176,7 +176,7 @@ impl<'p, R: Read> JsonReader<'p, R> {
             }
             value = match value.checked_mul(10).and_then(|v| v.checked_add(d as u64)) {
                 Some(v) => v,
-                None => return Err(Error::at(ErrorKind::Format, self.base + start as u64, "integer too large")),
+                None => return Err(Error::at(ErrorKind::Format, self.base + start as u64, "expected an integer below 2^64")),
             };
             i += 1;
         }
@@ -362,7 +362,7 @@ impl<'p, R: Read> JsonReader<'p, R> {
 
     fn value_at_depth(&mut self, depth: usize) -> Result<Value> {
         if depth > MAX_DEPTH {
-            return Err(Error::at(ErrorKind::Format, self.offset(), "JSON nested too deeply"));
+            return Err(Error::at(ErrorKind::Format, self.offset(), "expected JSON nested at most 64 deep"));
         }
         self.skip_ws()?;
         match self.peek()? {

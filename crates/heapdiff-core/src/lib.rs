@@ -7,7 +7,7 @@
 //! ```no_run
 //! use heapdiff_core::Snapshot;
 //! let snapshot = Snapshot::open("app.heapsnapshot".as_ref(), None)?;
-//! let mut classes = snapshot.class_summaries().to_vec();
+//! let mut classes = snapshot.class_summaries();
 //! classes.sort_by(|a, b| b.retained_size.cmp(&a.retained_size));
 //! for c in classes.iter().take(10) {
 //!     println!("{:>12} {}", c.retained_size, c.name);
@@ -16,23 +16,29 @@
 //! ```
 
 mod classes;
+mod diff;
 mod distances;
 mod dom;
 mod dominators;
 mod error;
 mod graph;
 mod json;
+mod leaks;
 mod parse;
 mod paths;
 mod retained;
 mod roots;
+mod sites;
 mod snapshot;
 mod stats;
 mod weakmap;
 
 pub use classes::ClassSummary;
+pub use diff::{diff, Census, ClassDiff, Diff, DiffOptions, Identity, NewObject, SiteDiff, Totals};
+pub use sites::{Frame, Site, SiteMode};
 pub use distances::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use error::{Error, ErrorKind, Result};
+pub use leaks::{holdings, suspects, Holding, Suspect, Suspects};
 pub use graph::{FunctionInfo, Graph, Location, TraceNode};
 pub use parse::{parse, parse_file};
 pub use snapshot::{EdgeInfo, NodeInfo, Progress, RetainerPath, Snapshot, Summary};

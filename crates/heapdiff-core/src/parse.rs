@@ -113,12 +113,12 @@ fn field_list(meta: &Value, key: &str, at: u64) -> Result<Vec<String>> {
     let list = meta
         .get(key)
         .and_then(Value::as_array)
-        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("snapshot.meta.{key} missing or not an array")))?;
+        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("expected snapshot.meta.{key} to be an array")))?;
     list.iter()
         .map(|v| {
             v.as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("snapshot.meta.{key} holds a non-string")))
+                .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("expected only strings in snapshot.meta.{key}")))
         })
         .collect()
 }
@@ -129,7 +129,7 @@ fn type_list(meta: &Value, key: &str, at: u64) -> Result<Vec<String>> {
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_array)
-        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("snapshot.meta.{key}[0] missing or not an array")))?;
+        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("expected snapshot.meta.{key}[0] to be an array of type names")))?;
     Ok(first.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect())
 }
 
@@ -137,14 +137,14 @@ fn position(fields: &[String], name: &str, list: &str, at: u64) -> Result<usize>
     fields
         .iter()
         .position(|f| f == name)
-        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("snapshot.meta.{list} lacks the field '{name}'")))
+        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("expected the field '{name}' in snapshot.meta.{list}")))
 }
 
 fn count(header: &Value, key: &str, at: u64) -> Result<u64> {
     header
         .get(key)
         .and_then(Value::as_u64)
-        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("snapshot.{key} missing or not a non-negative integer")))
+        .ok_or_else(|| Error::at(ErrorKind::Format, at, format!("expected snapshot.{key} to be a non-negative integer")))
 }
 
 fn format_err(at: u64, message: impl Into<String>) -> Error {
@@ -166,7 +166,7 @@ impl Parser {
 
     fn header<R: Read>(&mut self, r: &mut JsonReader<R>, at: u64) -> Result<()> {
         let header = r.value()?;
-        let meta = header.get("meta").ok_or_else(|| format_err(at, "snapshot.meta missing"))?;
+        let meta = header.get("meta").ok_or_else(|| format_err(at, "expected snapshot.meta in the header"))?;
         let node_fields = field_list(meta, "node_fields", at)?;
         let edge_fields = field_list(meta, "edge_fields", at)?;
         let layout = Layout {
@@ -188,12 +188,12 @@ impl Parser {
         self.node_types = type_list(meta, "node_types", at)?;
         self.edge_types = type_list(meta, "edge_types", at)?;
         if self.node_types.len() > 255 || self.edge_types.len() > 255 {
-            return Err(format_err(at, "more than 255 node or edge types"));
+            return Err(format_err(at, "expected at most 255 node or edge types"));
         }
         self.node_count = count(&header, "node_count", at)?;
         self.edge_count = count(&header, "edge_count", at)?;
         if self.node_count >= u32::MAX as u64 || self.edge_count >= u32::MAX as u64 {
-            return Err(format_err(at, "more than 2^32 - 1 nodes or edges is not supported"));
+            return Err(format_err(at, "expected fewer than 2^32 nodes and edges (the most supported)"));
         }
         self.extra_native_bytes = header.get("extra_native_bytes").and_then(Value::as_u64).unwrap_or(0);
         self.layout = Some(layout);
@@ -223,30 +223,30 @@ impl Parser {
         r.uint_array(|v, off| {
             seen += 1;
             if seen > expected {
-                return Err(format_err(off, format!("more node values than node_count ({}) × {} fields", self.node_count, l.node_fields)));
+                return Err(format_err(off, format!("expected at most {expected} node values (node_count {} × {} fields), found more", self.node_count, l.node_fields)));
             }
             if k == l.n_type {
                 if v >= type_count {
-                    return Err(format_err(off, format!("node type {v} out of range (meta lists {type_count} types)")));
+                    return Err(format_err(off, format!("expected a node type below {type_count} (the types meta lists), found {v}")));
                 }
                 self.node_type.push(v as u8);
             } else if k == l.n_name {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "node name index out of range"))?;
+                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node name index below 2^32"))?;
                 if max_name.is_none_or(|(m, _)| v > m) {
                     max_name = Some((v, off));
                 }
                 self.node_name.push(v);
             } else if k == l.n_id {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "node id above 2^32 - 1"))?;
+                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node id below 2^32"))?;
                 self.node_id.push(v);
             } else if k == l.n_size {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "self_size above 2^32 - 1"))?;
+                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a self_size below 2^32"))?;
                 self.self_size.push(v);
             } else if k == l.n_edges {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "node edge_count too large"))?;
+                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node edge_count below 2^32"))?;
                 self.node_edge_count.push(v);
             } else if Some(k) == l.n_trace {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "trace_node_id too large"))?;
+                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a trace_node_id below 2^32"))?;
                 if let Some(t) = self.trace_node_id.as_mut() {
                     t.push(v);
                 }
@@ -295,11 +295,11 @@ impl Parser {
         r.uint_array(|v, off| {
             seen += 1;
             if seen > expected {
-                return Err(format_err(off, format!("more edge values than edge_count ({}) × {} fields", self.edge_count, l.edge_fields)));
+                return Err(format_err(off, format!("expected at most {expected} edge values (edge_count {} × {} fields), found more", self.edge_count, l.edge_fields)));
             }
             if k == l.e_type {
                 if v >= type_count {
-                    return Err(format_err(off, format!("edge type {v} out of range (meta lists {type_count} types)")));
+                    return Err(format_err(off, format!("expected an edge type below {type_count} (the types meta lists), found {v}")));
                 }
                 kind = v as u8;
                 self.edge_type.push(kind);
@@ -309,7 +309,7 @@ impl Parser {
                 if v >= node_values || v % l.node_fields as u64 != 0 {
                     return Err(format_err(
                         off,
-                        format!("to_node {v} is not a node offset (a multiple of {} below {node_values})", l.node_fields),
+                        format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {v}", l.node_fields),
                     ));
                 }
                 self.edge_to.push((v / l.node_fields as u64) as u32);
@@ -318,7 +318,7 @@ impl Parser {
             if k == l.edge_fields {
                 k = 0;
                 let (name, name_at) = pending_name.take().unwrap_or((0, off));
-                let name = u32::try_from(name).map_err(|_| format_err(name_at, "edge name or index too large"))?;
+                let name = u32::try_from(name).map_err(|_| format_err(name_at, "expected an edge name or index below 2^32"))?;
                 if kind != kinds.element && kind != kinds.hidden && max_name.is_none_or(|(m, _)| name > m) {
                     max_name = Some((name, name_at));
                 }
@@ -363,7 +363,7 @@ impl Parser {
                 k = 0;
                 let node = record[object];
                 if node >= node_values || node % l.node_fields as u64 != 0 {
-                    return Err(format_err(record_at, format!("location object_index {node} is not a node offset")));
+                    return Err(format_err(record_at, format!("expected a location object_index that is a node offset, found {node}")));
                 }
                 locations.push(Location {
                     node: (node / l.node_fields as u64) as u32,
@@ -375,7 +375,7 @@ impl Parser {
             Ok(())
         })?;
         if k != 0 {
-            return Err(format_err(r.offset(), format!("locations length is not a multiple of {width}")));
+            return Err(format_err(r.offset(), format!("expected the locations length to be a multiple of {width}")));
         }
         Ok(())
     }
@@ -480,20 +480,20 @@ impl Parser {
 
     fn finish(self, end: u64) -> Result<Graph> {
         if self.layout.is_none() {
-            return Err(format_err(end, "file ended without a 'snapshot' header"));
+            return Err(format_err(end, "expected a 'snapshot' header before the end of the file"));
         }
         if !self.seen_nodes {
-            return Err(format_err(end, "file ended without a 'nodes' array"));
+            return Err(format_err(end, "expected a 'nodes' array before the end of the file"));
         }
         if !self.seen_edges {
-            return Err(format_err(end, "file ended without an 'edges' array"));
+            return Err(format_err(end, "expected an 'edges' array before the end of the file"));
         }
         if !self.seen_strings {
-            return Err(format_err(end, "file ended without a 'strings' array"));
+            return Err(format_err(end, "expected a 'strings' array before the end of the file"));
         }
         if let Some((m, off)) = self.max_string {
             if m as usize >= self.string_ends.len() {
-                return Err(format_err(off, format!("string index {m} out of range ({} strings)", self.string_ends.len())));
+                return Err(format_err(off, format!("expected a string index below {} (the strings count), found {m}", self.string_ends.len())));
             }
         }
         let mut first_edge = Vec::with_capacity(self.node_edge_count.len() + 1);
@@ -506,7 +506,7 @@ impl Parser {
         if sum != self.edge_count {
             return Err(format_err(
                 self.edges_end,
-                format!("nodes' edge_count fields sum to {sum}, but there are {} edges", self.edge_count),
+                format!("expected the nodes' edge_count fields to sum to edge_count {}, found {sum}", self.edge_count),
             ));
         }
         let node_kinds = NodeKinds::resolve(&self.node_types);

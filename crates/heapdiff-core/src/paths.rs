@@ -38,8 +38,16 @@ pub fn edge_step(graph: &Graph, e: usize) -> String {
     let t = graph.edge_type[e];
     let from = edge_source(graph, e);
     if from == ROOT || graph.node_type[from as usize] == graph.node_kinds.synthetic {
-        // Root categories read as a folder path: `(GC roots)/(Global handles)/...`.
+        // Root categories read as a folder path: `(GC roots)/(Global handles)/...`. A root
+        // shortcut V8 numbers reads as its target (`global`); one with a real name reads as that
+        // name, which is how the Python writer roots modules (`wordseg._segmenter.words`).
         let to = graph.edge_to[e];
+        if from == ROOT && t == k.shortcut {
+            let name = graph.strings.get(graph.edge_name[e]);
+            if !name.is_empty() && !name.bytes().all(|b| b.is_ascii_digit()) {
+                return format!("/{name}");
+            }
+        }
         return match graph.name(to) {
             "" => format!("/({})", graph.node_type_name(to)),
             name => format!("/{name}"),
@@ -78,4 +86,35 @@ pub fn format_path(graph: &Graph, path: &[usize], node: u32) -> String {
         out.remove(0);
     }
     out
+}
+
+/// The path as a user reads a module's variable: from the last step into a module's top-level
+/// scope on, named after the module's script — `segmenter.words (module scope of
+/// /app/lib/wordseg.js)` rather than the way through `process.mainModule.children[1]...` to it.
+/// `None` when the path passes through no module scope.
+pub fn scoped_path(graph: &Graph, path: &[usize]) -> Option<String> {
+    let internal = graph.edge_kinds.internal;
+    let (i, &e) = path.iter().enumerate().rev().find(|&(_, &e)| {
+        graph.edge_type[e] == internal
+            && graph.strings.get(graph.edge_name[e]) == "context"
+            && graph.node_type[edge_source(graph, e) as usize] == graph.node_kinds.closure
+            && is_module_scope(graph, graph.edge_to[e])
+    })?;
+    let script = crate::sites::function_script(graph, edge_source(graph, e))?;
+    let mut rest: String = path[i + 1..].iter().map(|&e| edge_step(graph, e)).collect();
+    if rest.starts_with('.') {
+        rest.remove(0);
+    }
+    Some(format!("{rest} (module scope of {script})"))
+}
+
+/// A module's top-level scope is the function context right inside the native context (CommonJS
+/// wraps each module in a function).
+fn is_module_scope(graph: &Graph, context: u32) -> bool {
+    let internal = graph.edge_kinds.internal;
+    graph.edges(context).any(|e| {
+        graph.edge_type[e] == internal
+            && graph.strings.get(graph.edge_name[e]) == "previous"
+            && graph.name(graph.edge_to[e]) == "system / NativeContext"
+    })
 }

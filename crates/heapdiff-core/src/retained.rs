@@ -1,5 +1,6 @@
 //! Shallow sizes as DevTools shows them, and retained sizes.
 
+use crate::dominators::DominatedNodes;
 use crate::graph::Graph;
 use crate::roots::ROOT;
 
@@ -74,4 +75,40 @@ pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> Vec<
         retained[d] += retained[node as usize];
     }
     retained
+}
+
+/// Retained size of each group of nodes (a class, an allocation site): the sum over members
+/// that no other member of the same group dominates, since a dominated member's size is
+/// already inside its dominating member's. `group_of` gives a node's group, if any.
+pub fn group_retained(
+    group_of: impl Fn(u32) -> Option<u32>,
+    groups: usize,
+    retained: &[u64],
+    dominated: &DominatedNodes,
+) -> Vec<u64> {
+    let mut sums = vec![0u64; groups];
+    // Members of each group on the current root-to-node path of the dominator tree.
+    let mut active = vec![0u32; groups];
+    let mut stack: Vec<(u32, bool)> = vec![(ROOT, false)];
+    while let Some((node, leaving)) = stack.pop() {
+        let group = group_of(node);
+        if leaving {
+            if let Some(g) = group {
+                active[g as usize] -= 1;
+            }
+            continue;
+        }
+        if let Some(g) = group {
+            let g = g as usize;
+            if active[g] == 0 {
+                sums[g] += retained[node as usize];
+            }
+            active[g] += 1;
+            stack.push((node, true));
+        }
+        for &child in dominated.children(node) {
+            stack.push((child, false));
+        }
+    }
+    sums
 }

@@ -4,53 +4,21 @@
 
 use crate::classes::{self, ClassSummary, Classes};
 use crate::distances::{self, Distances};
-use crate::dominators::{self, EssentialEdges};
+use crate::dominators::{self, DominatedNodes, EssentialEdges};
 use crate::error::{Error, ErrorKind, Result};
+use crate::diff::Census;
 use crate::graph::Graph;
 use crate::paths;
 use crate::retained;
 use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
 use crate::weakmap::EphemeronNames;
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::OnceLock;
 
 /// Progress of long work: `(phase, done, total)`; parsing counts bytes, analysis counts steps.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, u64);
-
-/// Children of each node in the dominator tree.
-pub struct DominatedNodes {
-    first: Vec<u32>,
-    nodes: Vec<u32>,
-}
-
-impl DominatedNodes {
-    pub fn build(idom: &[u32]) -> DominatedNodes {
-        let n = idom.len();
-        let mut first = vec![0u32; n + 1];
-        for (node, &d) in idom.iter().enumerate() {
-            if node as u32 != ROOT {
-                first[d as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut fill = first.clone();
-        let mut nodes = vec![0u32; n.saturating_sub(1)];
-        for (node, &d) in idom.iter().enumerate() {
-            if node as u32 != ROOT {
-                nodes[fill[d as usize] as usize] = node as u32;
-                fill[d as usize] += 1;
-            }
-        }
-        DominatedNodes { first, nodes }
-    }
-
-    pub fn children(&self, node: u32) -> &[u32] {
-        &self.nodes[self.first[node as usize] as usize..self.first[node as usize + 1] as usize]
-    }
-}
 
 /// What one node is, as the API reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +55,9 @@ pub struct RetainerPath {
     /// `edges[i]` leads from `nodes[i]` to `nodes[i + 1]`.
     pub edges: Vec<EdgeInfo>,
     pub text: String,
+    /// The path from a module's scope on, when it passes through one (see `paths::scoped_path`),
+    /// else `text`.
+    pub short: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +80,8 @@ pub struct Snapshot {
     distances: Distances,
     dominated: DominatedNodes,
     classes: Classes,
-    class_summaries: Vec<ClassSummary>,
+    /// Indexed by class, members or not.
+    class_stats: Vec<ClassSummary>,
     statistics: Statistics,
     user_root_count: usize,
     /// Node ordinals sorted by id, for lookups by id; built on the first lookup.
@@ -158,7 +130,7 @@ impl Snapshot {
             });
             retained::adjust_shallow_sizes(graph, &mut self_size, !user_roots.is_empty());
             let distances = distances::compute(graph, ephemerons);
-            let classes = classes::classify(graph, &classes::location_map(graph));
+            let classes = classes::classify(graph, &classes::location_map(graph), None);
             // A panic on the other thread resurfaces here, where the binding catches it.
             let dom = dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (dom, distances, classes)
@@ -170,7 +142,7 @@ impl Snapshot {
         step(2, "distances");
         step(3, "classes");
         let dominated = DominatedNodes::build(&dom.idom);
-        let class_summaries =
+        let class_stats =
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
         step(4, "statistics");
         let root_retained = retained.first().copied().unwrap_or(0);
@@ -183,7 +155,7 @@ impl Snapshot {
             distances,
             dominated,
             classes,
-            class_summaries,
+            class_stats,
             statistics,
             user_root_count: user_roots.len(),
             by_id: OnceLock::new(),
@@ -206,8 +178,46 @@ impl Snapshot {
         &self.classes
     }
     /// Per-class aggregates, in class order (unsorted).
-    pub fn class_summaries(&self) -> &[ClassSummary] {
-        &self.class_summaries
+    pub fn class_summaries(&self) -> Vec<ClassSummary> {
+        self.class_stats.iter().filter(|c| c.count > 0).cloned().collect()
+    }
+    /// Per-class aggregates indexed by class index, classes without members included.
+    pub fn class_stats(&self) -> &[ClassSummary] {
+        &self.class_stats
+    }
+    /// The edge by which the distance BFS first reached each node (`u32::MAX` for none): the
+    /// last step of its shortest retainer path.
+    pub fn parent_edges(&self) -> &[u32] {
+        &self.distances.parent_edge
+    }
+    pub fn dominated(&self) -> &DominatedNodes {
+        &self.dominated
+    }
+
+    /// The property lists this snapshot names plain objects by, to classify a diff's base with.
+    pub fn interface_definitions(&self) -> &[Vec<String>] {
+        &self.classes.definitions
+    }
+
+    /// This snapshot as the base of a diff: compact columns, with plain objects classified by
+    /// the current snapshot's `definitions` when given (as DevTools does).
+    pub fn census(&self, definitions: Option<&[Vec<String>]>) -> Census<'_> {
+        let g = &self.graph;
+        let (classes, class_summaries) = match definitions {
+            None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
+            Some(defs) => {
+                let classes = classes::classify(g, &classes::location_map(g), Some(defs));
+                let stats = classes::aggregate(&classes, &g.self_size, &self.retained, &self.distances.distance, &self.dominated);
+                (Cow::Owned(classes.node_class), stats)
+            }
+        };
+        Census {
+            max_id: g.max_counter_id(),
+            ids: Cow::Borrowed(&g.node_id),
+            classes,
+            self_sizes: Cow::Borrowed(&g.self_size),
+            class_summaries,
+        }
     }
     pub fn statistics(&self) -> &Statistics {
         &self.statistics
@@ -219,7 +229,7 @@ impl Snapshot {
             + self.retained.capacity() * 8
             + self.distances.distance.capacity() * 4
             + self.distances.parent_edge.capacity() * 4
-            + (self.dominated.first.capacity() + self.dominated.nodes.capacity()) * 4
+            + self.dominated.heap_bytes()
             + self.classes.node_class.capacity() * 4
             + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64
     }
@@ -229,7 +239,7 @@ impl Snapshot {
             node_count: self.graph.node_count() as u64,
             edge_count: self.graph.edge_count() as u64,
             total_size: self.statistics.total,
-            class_count: self.class_summaries.len() as u64,
+            class_count: self.class_stats.iter().filter(|c| c.count > 0).count() as u64,
             user_root_count: self.user_root_count as u64,
             has_allocation_traces: !self.graph.trace.nodes.is_empty(),
             statistics: self.statistics.clone(),
@@ -329,8 +339,9 @@ impl Snapshot {
         nodes.push(edges.first().map_or(node, |&e| paths::edge_source(g, e)));
         nodes.extend(edges.iter().map(|&e| g.edge_to[e]));
         let text = paths::format_path(g, &edges, node);
+        let short = paths::scoped_path(g, &edges).unwrap_or_else(|| text.clone());
         let edges = edges.iter().map(|&e| self.edge_info(e, g.edge_to[e])).collect();
-        Ok(RetainerPath { nodes, edges, text })
+        Ok(RetainerPath { nodes, edges, text, short })
     }
 
     /// The `n` non-synthetic nodes with the largest retained sizes, largest first.

@@ -165,6 +165,245 @@ pub struct RetainerPath {
     pub nodes: Vec<u32>,
     pub edges: Vec<EdgeInfo>,
     pub text: String,
+    pub short: String,
+}
+
+/// A snapshot reduced to what a diff needs from its base (see `heapdiff_core::Census`).
+#[napi(object)]
+pub struct Census {
+    pub max_id: u32,
+    pub ids: Uint32Array,
+    pub classes: Uint32Array,
+    pub self_sizes: Uint32Array,
+    pub class_summaries: Vec<ClassSummary>,
+}
+
+#[napi(object)]
+pub struct DiffOptions {
+    pub stack_depth: Option<u32>,
+    pub class_name: Option<String>,
+    pub class_limit: Option<u32>,
+}
+
+#[napi(object)]
+pub struct Identity {
+    pub same_process: bool,
+    pub checked: f64,
+    pub conflicts: f64,
+}
+
+#[napi(object)]
+pub struct Totals {
+    pub count: f64,
+    pub self_size: f64,
+    pub retained_size: f64,
+}
+
+#[napi(object)]
+pub struct ClassDiff {
+    pub name: String,
+    pub key: String,
+    pub new_count: Option<f64>,
+    pub deleted_count: Option<f64>,
+    pub alloc_size: Option<f64>,
+    pub freed_size: Option<f64>,
+    pub base: Totals,
+    pub current: Totals,
+}
+
+#[napi(object)]
+pub struct Frame {
+    pub function_name: String,
+    pub script: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[napi(object)]
+pub struct SiteClass {
+    pub name: String,
+    pub count: f64,
+    pub self_size: f64,
+}
+
+#[napi(object)]
+pub struct SiteDiff {
+    pub label: String,
+    pub frames: Vec<Frame>,
+    pub count: f64,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub classes: Vec<SiteClass>,
+}
+
+#[napi(object)]
+pub struct NewObject {
+    pub ordinal: u32,
+    pub id: f64,
+    pub name: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub path: String,
+}
+
+#[napi(object)]
+pub struct Diff {
+    pub identity: Identity,
+    pub classes: Vec<ClassDiff>,
+    pub site_mode: Option<String>,
+    pub sites: Vec<SiteDiff>,
+    pub new_objects: Vec<NewObject>,
+}
+
+#[napi(object)]
+pub struct Count {
+    pub name: String,
+    pub count: f64,
+    pub self_size: f64,
+}
+
+#[napi(object)]
+pub struct SiteCount {
+    pub label: String,
+    pub frames: Vec<Frame>,
+    pub count: f64,
+    pub self_size: f64,
+}
+
+#[napi(object)]
+pub struct Suspect {
+    pub ordinal: u32,
+    pub id: f64,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub name: String,
+    pub class_name: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub path: String,
+    pub short_path: String,
+    pub count: f64,
+    pub new_self_size: f64,
+    pub created: Vec<f64>,
+    pub classes: Vec<Count>,
+    pub sites: Vec<SiteCount>,
+}
+
+#[napi(object)]
+pub struct Suspects {
+    pub site_mode: String,
+    pub suspects: Vec<Suspect>,
+}
+
+#[napi(object)]
+pub struct Holding {
+    pub present: bool,
+    pub retained_size: f64,
+    pub count: f64,
+    pub self_size: f64,
+}
+
+fn frames(frames: Vec<core::Frame>) -> Vec<Frame> {
+    frames.into_iter().map(|f| Frame { function_name: f.function, script: f.script, line: f.line, column: f.column }).collect()
+}
+
+fn suspects_result(s: core::Suspects) -> Suspects {
+    Suspects {
+        site_mode: s.site_mode.as_str().to_string(),
+        suspects: s
+            .suspects
+            .into_iter()
+            .map(|s| Suspect {
+                ordinal: s.node,
+                id: s.id as f64,
+                node_type: s.node_type,
+                name: s.name,
+                class_name: s.class_name,
+                self_size: s.self_size as f64,
+                retained_size: s.retained_size as f64,
+                path: s.path,
+                short_path: s.short_path,
+                count: s.count as f64,
+                new_self_size: s.new_self_size as f64,
+                created: s.created.into_iter().map(|c| c as f64).collect(),
+                classes: s.classes.into_iter().map(|(name, count, size)| Count { name, count: count as f64, self_size: size as f64 }).collect(),
+                sites: s
+                    .sites
+                    .into_iter()
+                    .map(|(site, count, size)| SiteCount { label: site.label, frames: frames(site.frames), count: count as f64, self_size: size as f64 })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn class_summary(c: &core::ClassSummary) -> ClassSummary {
+    ClassSummary {
+        name: c.name.clone(),
+        key: c.key.clone(),
+        count: c.count as f64,
+        self_size: c.self_size as f64,
+        retained_size: c.retained_size as f64,
+        distance: c.distance,
+    }
+}
+
+fn totals(t: core::Totals) -> Totals {
+    Totals { count: t.count as f64, self_size: t.self_size as f64, retained_size: t.retained_size as f64 }
+}
+
+fn diff_result(d: core::Diff) -> Diff {
+    let opt = |v: Option<u64>| v.map(|v| v as f64);
+    Diff {
+        identity: Identity {
+            same_process: d.identity.same_process,
+            checked: d.identity.checked as f64,
+            conflicts: d.identity.conflicts as f64,
+        },
+        classes: d
+            .classes
+            .into_iter()
+            .map(|c| ClassDiff {
+                name: c.name,
+                key: c.key,
+                new_count: opt(c.new_count),
+                deleted_count: opt(c.deleted_count),
+                alloc_size: opt(c.alloc_size),
+                freed_size: opt(c.freed_size),
+                base: totals(c.base),
+                current: totals(c.current),
+            })
+            .collect(),
+        site_mode: d.site_mode.map(|m| m.as_str().to_string()),
+        sites: d
+            .sites
+            .into_iter()
+            .map(|s| SiteDiff {
+                label: s.site.label,
+                frames: frames(s.site.frames),
+                count: s.count as f64,
+                self_size: s.self_size as f64,
+                retained_size: s.retained_size as f64,
+                classes: s
+                    .classes
+                    .into_iter()
+                    .map(|(name, count, size)| SiteClass { name, count: count as f64, self_size: size as f64 })
+                    .collect(),
+            })
+            .collect(),
+        new_objects: d
+            .new_objects
+            .into_iter()
+            .map(|o| NewObject {
+                ordinal: o.node,
+                id: o.id as f64,
+                name: o.name,
+                self_size: o.self_size as f64,
+                retained_size: o.retained_size as f64,
+                path: o.path,
+            })
+            .collect(),
+    }
 }
 
 fn node_info(n: core::NodeInfo) -> NodeInfo {
@@ -232,20 +471,93 @@ impl NativeSnapshot {
     /// Per-class aggregates, unsorted.
     #[napi]
     pub fn classes(&self) -> Result<Vec<ClassSummary>> {
+        guard(|| Ok(self.inner.class_summaries().iter().map(class_summary).collect()))
+    }
+
+    /// The property lists plain objects are named by, to classify a diff's base with.
+    #[napi]
+    pub fn interface_definitions(&self) -> Result<Vec<Vec<String>>> {
+        guard(|| Ok(self.inner.interface_definitions().to_vec()))
+    }
+
+    /// This snapshot as a diff's base, classified with the current snapshot's definitions.
+    #[napi]
+    pub fn census(&self, definitions: Option<Vec<Vec<String>>>) -> Result<Census> {
         guard(|| {
-            Ok(self
-                .inner
-                .class_summaries()
-                .iter()
-                .map(|c| ClassSummary {
-                    name: c.name.clone(),
-                    key: c.key.clone(),
-                    count: c.count as f64,
-                    self_size: c.self_size as f64,
-                    retained_size: c.retained_size as f64,
-                    distance: c.distance,
+            let c = self.inner.census(definitions.as_deref());
+            Ok(Census {
+                max_id: c.max_id,
+                ids: Uint32Array::new(c.ids.into_owned()),
+                classes: Uint32Array::new(c.classes.into_owned()),
+                self_sizes: Uint32Array::new(c.self_sizes.into_owned()),
+                class_summaries: c.class_summaries.iter().map(class_summary).collect(),
+            })
+        })
+    }
+
+    /// The highest id of a heap object: everything created later has a higher one.
+    #[napi]
+    pub fn max_counter_id(&self) -> Result<u32> {
+        guard(|| Ok(self.inner.graph().max_counter_id()))
+    }
+
+    /// Leak suspects, this being the last snapshot of a series whose earlier snapshots had
+    /// the highest ids `max_ids` (oldest first).
+    #[napi]
+    pub fn leak_suspects(&self, max_ids: Vec<u32>, stack_depth: u32, limit: u32) -> Result<Suspects> {
+        guard(|| Ok(suspects_result(core::suspects(&self.inner, &max_ids, stack_depth as usize, limit as usize))))
+    }
+
+    /// What each container (by id) holds here, the series starting at `first_max_id`.
+    #[napi]
+    pub fn holdings(&self, first_max_id: u32, container_ids: Vec<f64>) -> Result<Vec<Holding>> {
+        guard(|| {
+            let ids: Vec<u64> = container_ids.iter().map(|&id| id as u64).collect();
+            Ok(core::holdings(&self.inner, first_max_id, &ids)
+                .into_iter()
+                .map(|h| Holding {
+                    present: h.present,
+                    retained_size: h.retained_size as f64,
+                    count: h.count as f64,
+                    self_size: h.self_size as f64,
                 })
                 .collect())
+        })
+    }
+
+    /// Compares this snapshot with the census of its base.
+    #[napi]
+    pub fn diff(&self, base: Census, options: DiffOptions) -> Result<Diff> {
+        guard(|| {
+            let summaries = base
+                .class_summaries
+                .iter()
+                .map(|c| core::ClassSummary {
+                    name: c.name.clone(),
+                    key: c.key.clone(),
+                    count: c.count as u64,
+                    self_size: c.self_size as u64,
+                    retained_size: c.retained_size as u64,
+                    distance: c.distance,
+                })
+                .collect();
+            let census = core::Census {
+                max_id: base.max_id,
+                ids: (&base.ids[..]).into(),
+                classes: (&base.classes[..]).into(),
+                self_sizes: (&base.self_sizes[..]).into(),
+                class_summaries: summaries,
+            };
+            let defaults = core::DiffOptions::default();
+            let options = core::DiffOptions {
+                stack_depth: options.stack_depth.map_or(defaults.stack_depth, |d| d as usize),
+                class: options.class_name,
+                class_limit: options.class_limit.map_or(defaults.class_limit, |l| l as usize),
+            };
+            if census.classes.iter().any(|&c| c as usize >= census.class_summaries.len()) || census.ids.len() != census.classes.len() || census.ids.len() != census.self_sizes.len() {
+                return Err(Error::new(Status::InvalidArg, "census columns disagree in length or class index".to_string()));
+            }
+            Ok(diff_result(core::diff(&self.inner, &census, &options)))
         })
     }
 
@@ -285,7 +597,7 @@ impl NativeSnapshot {
     pub fn retainer_path(&self, ordinal: u32) -> Result<RetainerPath> {
         guard(|| {
             let p = self.inner.retainer_path(ordinal).map_err(to_js)?;
-            Ok(RetainerPath { nodes: p.nodes, edges: p.edges.into_iter().map(edge_info).collect(), text: p.text })
+            Ok(RetainerPath { nodes: p.nodes, edges: p.edges.into_iter().map(edge_info).collect(), text: p.text, short: p.short })
         })
     }
 

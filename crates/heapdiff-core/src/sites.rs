@@ -1,0 +1,228 @@
+//! Allocation sites: where an object was allocated. With allocation tracking (Node's
+//! `--track-heap-objects`, DevTools' "allocations on timeline") the snapshot carries each
+//! object's allocation stack; without it, the best available site is where the object's
+//! constructor is defined (the `locations` section).
+
+use crate::graph::{Graph, Location};
+use std::collections::HashMap;
+
+/// How sites are known in a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteMode {
+    /// Allocation stacks from `trace_tree` / `trace_function_infos`.
+    Stack,
+    /// The constructor's source location, from `locations`.
+    Location,
+}
+
+impl SiteMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteMode::Stack => "stack",
+            SiteMode::Location => "location",
+        }
+    }
+}
+
+/// One stack frame or source position; line and column are 1-based, 0 when unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub function: String,
+    pub script: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Frame {
+    /// `function (script:line:column)`, the way DevTools and Node print frames.
+    pub fn label(&self) -> String {
+        let function = if self.function.is_empty() { "(anonymous)" } else { &self.function };
+        match (self.script.is_empty(), self.line) {
+            (true, _) => function.to_string(),
+            (false, 0) => format!("{function} ({})", self.script),
+            (false, line) => format!("{function} ({}:{line}:{})", self.script, self.column),
+        }
+    }
+}
+
+/// A site, as reported: its frames (innermost first) and one line for tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub frames: Vec<Frame>,
+    pub label: String,
+}
+
+/// What makes two objects' sites the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SiteKey {
+    /// The innermost frames of the allocation stack, as `trace_function_infos` indices.
+    Stack(Vec<u32>),
+    /// Allocated before tracking started (or by the engine itself).
+    Untracked,
+    /// The constructor's location and the object's name (a string index).
+    Location { script_id: u32, line: u32, column: u32, name: u32 },
+    /// No location: the object's class alone.
+    Class(String),
+}
+
+/// Looks up the sites of a snapshot's objects.
+pub struct Sites<'g> {
+    graph: &'g Graph,
+    mode: SiteMode,
+    /// Trace node id -> index into `graph.trace.nodes`.
+    trace_nodes: HashMap<u32, u32>,
+    locations: HashMap<u32, Location>,
+    /// Script id -> script name, from functions whose location and script are both known.
+    scripts: HashMap<u32, String>,
+    /// Stacks start at the program's own code, skipping the runtime's frames above it.
+    user_frames: bool,
+}
+
+impl<'g> Sites<'g> {
+    pub fn new(graph: &'g Graph) -> Sites<'g> {
+        let tracked = !graph.trace.nodes.is_empty() && graph.trace_node_id.is_some();
+        if tracked {
+            let trace_nodes = graph.trace.nodes.iter().enumerate().map(|(i, t)| (t.id, i as u32)).collect();
+            return Sites {
+                graph,
+                mode: SiteMode::Stack,
+                trace_nodes,
+                locations: HashMap::new(),
+                scripts: HashMap::new(),
+                user_frames: false,
+            };
+        }
+        let locations = crate::classes::location_map(graph);
+        let scripts = script_names(graph, &locations);
+        Sites { graph, mode: SiteMode::Location, trace_nodes: HashMap::new(), locations, scripts, user_frames: false }
+    }
+
+    /// Makes stacks start at the innermost frame of the program's own code: an object made by
+    /// `setInterval` for `handleRequest` is `handleRequest`'s, as its author sees it.
+    pub fn from_user_frames(mut self) -> Self {
+        self.user_frames = true;
+        self
+    }
+
+    /// A frame of the runtime rather than the program: Node's own modules (`node:…`) and
+    /// builtins without a script.
+    fn is_runtime_frame(&self, function_info: u32) -> bool {
+        let info = &self.graph.trace.function_infos[function_info as usize];
+        let script = self.graph.strings.get(info.script_name);
+        script.is_empty() || script.starts_with("node:")
+    }
+
+    pub fn mode(&self) -> SiteMode {
+        self.mode
+    }
+
+    /// The site of `node`, keeping at most `depth` frames of a stack.
+    pub fn key(&self, node: u32, depth: usize, class_name: &str) -> SiteKey {
+        let g = self.graph;
+        match self.mode {
+            SiteMode::Stack => {
+                let trace_id = g.trace_node_id.as_ref().map_or(0, |t| t[node as usize]);
+                let mut chain = Vec::new();
+                let mut at = self.trace_nodes.get(&trace_id).copied();
+                while let Some(i) = at {
+                    let t = &g.trace.nodes[i as usize];
+                    if t.parent == u32::MAX {
+                        break; // the tree's synthetic "(root)" node
+                    }
+                    chain.push(t.function_info);
+                    at = Some(t.parent);
+                }
+                // Start at the innermost frame of the program's own code when asked to, and
+                // when there is one.
+                let start = if self.user_frames {
+                    chain.iter().position(|&f| !self.is_runtime_frame(f)).unwrap_or(0)
+                } else {
+                    0
+                };
+                let frames: Vec<u32> = chain.into_iter().skip(start).take(depth.max(1)).collect();
+                if frames.is_empty() {
+                    SiteKey::Untracked
+                } else {
+                    SiteKey::Stack(frames)
+                }
+            }
+            SiteMode::Location => match self.locations.get(&node) {
+                Some(l) if g.node_type[node as usize] == g.node_kinds.object => SiteKey::Location {
+                    script_id: l.script_id,
+                    line: l.line,
+                    column: l.column,
+                    name: g.node_name[node as usize],
+                },
+                _ => SiteKey::Class(class_name.to_string()),
+            },
+        }
+    }
+
+    /// How a site reads.
+    pub fn describe(&self, key: &SiteKey) -> Site {
+        let g = self.graph;
+        match key {
+            SiteKey::Stack(infos) => {
+                let frames: Vec<Frame> = infos
+                    .iter()
+                    .map(|&f| {
+                        let info = &g.trace.function_infos[f as usize];
+                        Frame {
+                            function: g.strings.get(info.name).to_string(),
+                            script: g.strings.get(info.script_name).to_string(),
+                            line: info.line,
+                            column: info.column,
+                        }
+                    })
+                    .collect();
+                let label = frames.iter().map(Frame::label).collect::<Vec<_>>().join(" ← ");
+                Site { frames, label }
+            }
+            SiteKey::Untracked => {
+                Site { frames: Vec::new(), label: "(allocated before tracking started)".to_string() }
+            }
+            SiteKey::Location { script_id, line, column, name } => {
+                let script = match self.scripts.get(script_id) {
+                    Some(s) => s.clone(),
+                    None => format!("script #{script_id}"),
+                };
+                // `locations` is 0-based.
+                let frame =
+                    Frame { function: g.strings.get(*name).to_string(), script, line: line + 1, column: column + 1 };
+                Site { label: frame.label(), frames: vec![frame] }
+            }
+            SiteKey::Class(name) => Site { frames: Vec::new(), label: format!("{name} (no source location)") },
+        }
+    }
+}
+
+/// The node a node's `internal` edge of one of these names leads to.
+fn internal_target(graph: &Graph, node: u32, names: &[&str]) -> Option<u32> {
+    let internal = graph.edge_kinds.internal;
+    graph
+        .edges(node)
+        .find(|&e| graph.edge_type[e] == internal && names.contains(&graph.strings.get(graph.edge_name[e])))
+        .map(|e| graph.edge_to[e])
+}
+
+/// The script (URL or path) a function is defined in: a function's `shared` info leads to its
+/// script, whose node is named by the script's URL or path.
+pub(crate) fn function_script(graph: &Graph, function: u32) -> Option<&str> {
+    let shared = internal_target(graph, function, &["shared"])?;
+    let script = internal_target(graph, shared, &["script_or_debug_info", "script"])?;
+    Some(graph.name(script)).filter(|name| !name.is_empty())
+}
+
+/// Script names by script id, from the functions whose location gives the id.
+fn script_names(graph: &Graph, locations: &HashMap<u32, Location>) -> HashMap<u32, String> {
+    let mut out = HashMap::new();
+    for (&node, l) in locations {
+        if out.contains_key(&l.script_id) || graph.node_type[node as usize] != graph.node_kinds.closure {
+            continue;
+        }
+        if let Some(script) = function_script(graph, node) {
+            out.insert(l.script_id, script.to_string());
+        }
+    }
+    out
+}
