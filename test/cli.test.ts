@@ -88,11 +88,3 @@ describe('heapdiff analyze', () => {
     assert.match(top.stdout, /heapdiff analyze FILE/);
   });
 });
-
-describe('heapdiff demo', () => {
-  it('runs the sample program and reports its session store', async () => {
-    const { code, stdout, stderr } = await run('demo');
-    assert.equal(code, 0, stderr);
-    assert.match(stdout, /global\.app\.store\.sessions/);
-  });
-});
