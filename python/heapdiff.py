@@ -206,7 +206,10 @@ _GLOBALS = globals()
  K_METHOD, K_CELL, K_FRAME, K_MODULE, K_TYPE, K_GENERIC) = range(17)
 
 _HEAPTYPE = 1 << 9
+_MANAGED_DICT_FLAG = (1 << 4) if sys.version_info >= (3, 11) else 0
 _CO_OPTIMIZED = 1
+_DICT_MEMBER, _DICT_MANAGED, _DICT_SUBTYPE = 1, 2, 3
+_SUBTYPE_DICT_DOC = type("_Probe", (), {}).__dict__["__dict__"].__doc__
 _CellType = type((lambda x: (lambda: x))(0).__closure__[0])
 _EXACT_KINDS = {
     str: K_STR, int: K_NUM, float: K_NUM, bool: K_NUM,
@@ -292,7 +295,8 @@ def _code_last_line(code):
 
 
 class _TypeInfo(object):
-    __slots__ = ("kind", "ntype", "name", "heap", "base", "dictget", "slots", "weak")
+    __slots__ = ("kind", "ntype", "name", "heap", "base", "dictget", "dictkind", "slots", "weak",
+                 "fields")
 
 
 class _Writer(object):
@@ -344,8 +348,10 @@ class _Writer(object):
         inf.heap = bool(_type_flags(tp) & _HEAPTYPE)
         inf.base = None
         inf.dictget = None
+        inf.dictkind = 0
         inf.slots = ()
         inf.weak = False
+        inf.fields = None
         kind = _EXACT_KINDS.get(tp)
         if kind is None:
             if issubclass(tp, type):
@@ -360,20 +366,32 @@ class _Writer(object):
                     inf.base = b
                     break
             inf.weak = issubclass(tp, weakref.ref) and not issubclass(tp, weakref.ProxyTypes)
-            if inf.heap:
-                slots = []
-                mro = _type_mro(tp)
-                for klass in mro:
-                    kd = _type_dict(klass)
-                    if inf.dictget is None:
-                        d = kd.get("__dict__")
-                        if type(d) is _GetSetDescriptorType:
-                            inf.dictget = d.__get__
-                    if _type_flags(klass) & _HEAPTYPE and "__slots__" in kd:
-                        for name, v in kd.items():
-                            if type(v) is _MemberDescriptorType:
-                                slots.append((name, v.__get__))
-                inf.slots = tuple(slots)
+            slots = []
+            for klass in _type_mro(tp):
+                kd = _type_dict(klass)
+                if inf.dictget is None:
+                    d = kd.get("__dict__")
+                    if type(d) is _MemberDescriptorType:
+                        # A C type's plain pointer to its dict: reading it creates nothing.
+                        inf.dictget, inf.dictkind = d.__get__, _DICT_MEMBER
+                    elif type(d) is _GetSetDescriptorType and d.__doc__ == _SUBTYPE_DICT_DOC:
+                        # A Python class's instance dict.  (Other getsets, those of C types
+                        # such as functools.partial, may create the dict: left alone; the
+                        # dict, when there is one, is a hidden edge.)
+                        inf.dictget = d.__get__
+                        if _MANAGED_DICT_FLAG and _type_flags(tp) & _MANAGED_DICT_FLAG:
+                            inf.dictkind = _DICT_MANAGED
+                        else:
+                            inf.dictkind = _DICT_SUBTYPE
+                if inf.heap and _type_flags(klass) & _HEAPTYPE and "__slots__" in kd:
+                    for name, v in kd.items():
+                        if type(v) is _MemberDescriptorType and name != "__dict__":
+                            slots.append((name, v.__get__))
+                if inf.base is tuple and inf.fields is None:
+                    fields = kd.get("_fields")      # a namedtuple's field names
+                    if type(fields) is tuple and all(type(f) is str for f in fields):
+                        inf.fields = fields
+            inf.slots = tuple(slots)
         inf.kind = kind
         if kind == K_STR:
             inf.ntype = N_STRING
@@ -479,6 +497,15 @@ class _Writer(object):
             if base is not None:
                 if base is dict:
                     self.dict_edges(out, obj, named, True, struct)
+                elif inf.fields is not None:
+                    fields = inf.fields
+                    nf = len(fields)
+                    for i, v in enumerate(tuple.__iter__(obj)):
+                        if i < nf:
+                            out.append((E_PROPERTY, fields[i], v))
+                        else:
+                            out.append((E_ELEMENT, i, v))
+                        struct.append(v)
                 else:
                     i = 0
                     for v in base.__iter__(obj):
@@ -497,7 +524,13 @@ class _Writer(object):
                 if v is not None:
                     out.append((E_WEAK, "referent", v))
         refs = gc.get_referents(obj)
-        if kind == K_GENERIC and inf.dictget is not None and len(refs) > len(struct):
+        dk = inf.dictkind
+        if dk and len(refs) > len(struct) and (
+                dk != _DICT_SUBTYPE or any(type(r) is dict for r in refs)):
+            # _DICT_MANAGED (3.11+): values inline or a dict: reading __dict__ creates the dict
+            # if needed (documented).  _DICT_SUBTYPE (older Pythons, and classes with a
+            # variable-size base): the dict, when there is one, is among the referents; the
+            # getter would create one if there is none, so ask only when a dict is there.
             try:
                 d = inf.dictget(obj)
             except Exception:
@@ -528,7 +561,13 @@ class _Writer(object):
             else:
                 out.append((E_PROPERTY, ("[" + _short_repr(k) + "]") if named else None, v))
         out.append((E_INTERNAL, "__dict__", d))
-        if refs is not None and not any(r is d for r in refs):
+        inline = refs is not None
+        if inline:
+            for r in refs:
+                if r is d:
+                    inline = False
+                    break
+        if inline:
             # The dict was created just now (CPython 3.11+ keeps attributes inline until
             # __dict__ is read), or the values are still inline (3.13+): then they, not the
             # dict, are the instance's referents.
@@ -615,7 +654,6 @@ class _Writer(object):
 _raw_traceback = getattr(tracemalloc, "_get_object_traceback", None)
 
 
-_MANAGED_DICT = 1 << 4
 _traceback_at = None        # CPython 3.11 only, see _traceback_frames
 
 
@@ -639,7 +677,7 @@ def _traceback_frames(obj):
         # recent first, without a Traceback and a Frame object per frame.
         raw = _raw_traceback(obj)
         if raw is None and _traceback_at is not None and \
-                _type_flags(type(obj)) & _MANAGED_DICT:
+                _type_flags(type(obj)) & _MANAGED_DICT_FLAG:
             # CPython 3.11's get_object_traceback() misses instances of classes whose
             # attributes live inline (their memory block starts two pointers before the GC
             # header, which it does not account for): ask for the block's real start.
@@ -758,10 +796,16 @@ def _write(objs, path):
         tp = type(obj)
         inf = info(tp)
         kind = inf.kind
-        if kind == K_LIST or kind == K_TUPLE or kind == K_SET or kind == K_DEQUE:
+        if kind == K_LIST or kind == K_TUPLE:
             targets = obj
-        elif kind == K_DICT:
-            targets = itertools.chain.from_iterable(dict.items(obj))
+        elif kind == K_DICT or kind == K_SET or kind == K_DEQUE:
+            try:   # another thread may change it meanwhile
+                if kind == K_DICT:
+                    targets = list(itertools.chain.from_iterable(dict.items(obj)))
+                else:
+                    targets = list(obj)
+            except RuntimeError:
+                targets = gc.get_referents(obj)
         elif kind == K_STR or kind == K_NUM or kind == K_ATOM:
             return
         else:
@@ -900,7 +944,7 @@ def _write(objs, path):
 
         # Objects, in address order, merging the old id registry.
         old_addr, old_type, old_id = _reg_addr, _reg_type, _reg_id
-        new_addr = array.array("Q")
+        new_addr = addrs            # the nodes' addresses, sorted: the new registry's keys
         new_type = array.array("Q")
         new_id = array.array("Q")
         n_old = len(old_addr)
@@ -936,7 +980,6 @@ def _write(objs, path):
             else:
                 nid = next_id
                 next_id += 2
-            new_addr.append(a)
             new_type.append(ta)
             new_id.append(nid)
             # name, type
@@ -950,7 +993,7 @@ def _write(objs, path):
                 if tp is int and obj.bit_length() > 128:
                     nm = sid("<int of %d bits>" % obj.bit_length())
                 else:
-                    nm = sid(repr(obj))
+                    nm = string_append(repr(obj))
             elif kind == K_FUNC or kind == K_BUILTIN:
                 nm = sid(str(getattr(obj, "__qualname__", "") or getattr(obj, "__name__", "")))
             elif kind == K_CODE:
