@@ -117,6 +117,8 @@ function failure(lines, secs) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 
 // --- all runs ----------------------------------------------------------------
+const last = (file) => (Array.isArray(file) ? file.at(-1) : file);
+const label = (file) => (Array.isArray(file) ? file.map((f) => path.basename(f)).join(' → ') : path.basename(file));
 const results = []; // { file, tool, runs: [...] }
 for (const file of files) {
   for (const tool of tools) {
@@ -139,8 +141,6 @@ const count = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(2)} M` : '?');
 const mb = (kb) => (kb / 1024).toFixed(0);
 console.log(`| file | size | nodes | edges | tool | best s | median s | peak RSS MB | time / heapdiff | peak / heapdiff | result |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
-const last = (file) => (Array.isArray(file) ? file.at(-1) : file);
-const label = (file) => (Array.isArray(file) ? file.map((f) => path.basename(f)).join(' → ') : path.basename(file));
 for (const file of files) {
   const { node_count, edge_count } = readHeader(last(file));
   const size = `${([file].flat().reduce((sum, f) => sum + fs.statSync(f).size, 0) / 1e6).toFixed(0)} MB`;

@@ -295,12 +295,23 @@ def _code_last_line(code):
 
 
 class _TypeInfo(object):
-    __slots__ = ("kind", "ntype", "name", "heap", "base", "dictget", "dictkind", "slots", "weak",
-                 "fields")
+    __slots__ = ("kind", "ntype", "name", "addr", "heap", "base", "dictget", "dictkind", "slots",
+                 "weak", "fields")
 
 
 class _Writer(object):
-    """One write. Created after gc.get_objects(), so none of its containers is a node."""
+    """One write. Created after gc.get_objects(), so none of its containers is a node.
+
+    Its methods, like _write's phases, are short on purpose (see "Costs and bounds").
+    """
+
+    # Slots: more attributes than CPython 3.11 keeps inline, and the hot methods read them.
+    __slots__ = ("objs", "tracing", "strings", "name_cache", "types", "moddicts", "attr_dicts",
+                 "codes_by_file", "code_last", "func_name_cache", "locals_dicts", "new_objects",
+                 "seen", "n", "head", "addrs", "lookup", "attr_flags", "referenced", "nbuf",
+                 "ebuf", "eout", "edge_count", "old_i", "new_type", "new_id", "next_id",
+                 "finfos", "finfo_index", "script_ids", "trace_index", "t_finfo", "t_count",
+                 "t_size", "t_children")
 
     def __init__(self, objs, tracing):
         self.objs = objs
@@ -314,6 +325,34 @@ class _Writer(object):
         self.code_last = {}
         self.func_name_cache = {}
         self.locals_dicts = {}      # id -> f_locals dicts this write made frames cache
+        # Discovery: the objects found that gc.get_objects() did not list, their addresses.
+        self.new_objects = None
+        self.seen = None
+        # The node set (_node_set): objs sorted by address; objects' nodes follow `head` ones.
+        self.n = 0
+        self.head = 0
+        self.addrs = None           # the objects' addresses: the new registry's keys
+        self.lookup = None          # what edge targets are searched in (see _node_set)
+        self.attr_flags = None      # per object, 1: an attribute dict (hidden, no edges)
+        self.referenced = None      # per object, 1: some edge leads to it
+        # The object pass: node and edge fields not written yet (see _flush), the edges file.
+        self.nbuf = []
+        self.ebuf = []
+        self.eout = None
+        self.edge_count = 0
+        self.old_i = 0              # position in the old registry, merged in address order
+        self.new_type = array.array("Q")
+        self.new_id = array.array("Q")
+        self.next_id = 0
+        # Allocation traces: function infos, and the trace tree (node 0 is its root).
+        self.finfos = None
+        self.finfo_index = {}       # (filename, line) -> function info index
+        self.script_ids = {}
+        self.trace_index = {}       # (parent trace node, function info) -> trace node
+        self.t_finfo = array.array("I", [0])
+        self.t_count = array.array("Q", [0])
+        self.t_size = array.array("Q", [0])
+        self.t_children = {}
 
     # -- strings --
 
@@ -345,6 +384,7 @@ class _Writer(object):
         if inf is not None:
             return inf
         inf = _TypeInfo()
+        inf.addr = id(tp)
         inf.heap = bool(_type_flags(tp) & _HEAPTYPE)
         inf.base = None
         inf.dictget = None
@@ -407,7 +447,186 @@ class _Writer(object):
         self.types[tp] = inf
         return inf
 
-    # -- edges --
+    # -- discovery --
+
+    def visit(self, obj):
+        """Queues obj's untracked referents, each once, to become nodes and be visited."""
+        seen = self.seen
+        is_tracked = gc.is_tracked
+        for t in self.targets(obj):
+            if t is None or t is True or t is False or is_tracked(t):
+                continue
+            a = id(t)
+            if a not in seen:
+                seen.add(a)
+                self.new_objects.append(t)
+
+    def targets(self, obj):
+        """What obj refers to (as edges would say, without the names)."""
+        inf = self.info(type(obj))
+        kind = inf.kind
+        if kind == K_LIST or kind == K_TUPLE:
+            return obj
+        if kind == K_DICT or kind == K_SET or kind == K_DEQUE:
+            try:   # another thread may change it meanwhile
+                if kind == K_DICT:
+                    return list(itertools.chain.from_iterable(dict.items(obj)))
+                return list(obj)
+            except RuntimeError:
+                return gc.get_referents(obj)
+        if kind == K_STR or kind == K_NUM or kind == K_ATOM:
+            return ()
+        if kind == K_CODE and self.tracing:
+            self.codes_by_file.setdefault(obj.co_filename, []).append(obj)
+        try:
+            return [e[2] for e in self.edges(obj, inf, False, True)]
+        except Exception:
+            return gc.get_referents(obj)
+
+    def ordinal(self, obj):
+        """obj's index in the node set, or -1."""
+        a = id(obj)
+        j = bisect.bisect_left(self.addrs, a)
+        if j < self.n and self.addrs[j] == a:
+            return j
+        return -1
+
+    # -- the object pass: one node (record, id, name, allocation stack, edges) --
+
+    def node(self, j):
+        """Adds object j's node to nbuf, its edges to ebuf."""
+        obj = self.objs[j]
+        inf = self.info(type(obj))
+        nid = self.node_id(self.lookup[j], inf.addr)
+        hidden = self.attr_flags[j]
+        if hidden:
+            nt, nm = N_HIDDEN, self.sid("dict")
+        else:
+            nt, nm = inf.ntype, self.node_name(obj, inf)
+        try:
+            size = sys.getsizeof(obj)
+        except Exception:
+            size = object.__sizeof__(obj)
+        size = _MAX_SIZE if size > _MAX_SIZE else size if size > 0 else 0
+        tnode = self.trace_node(obj, size) if self.tracing else 0
+        ec = 0
+        if not hidden and inf.kind not in _NO_EDGE_KINDS:
+            ec = self.object_edges(obj, inf)
+            self.edge_count += ec
+        self.nbuf += (nt, nm, nid, size, ec, tnode)
+
+    def node_id(self, a, ta):
+        """The id for the object at address a of type address ta: the registry's if it has this
+        (address, type), else a new one.  Called in address order."""
+        old_addr = _reg_addr
+        n_old = len(old_addr)
+        oi = self.old_i
+        while oi < n_old and old_addr[oi] < a:
+            oi += 1
+        self.old_i = oi
+        if oi < n_old and old_addr[oi] == a and _reg_type[oi] == ta:
+            nid = _reg_id[oi]
+        else:
+            nid = self.next_id
+            self.next_id += 2
+        self.new_type.append(ta)
+        self.new_id.append(nid)
+        return nid
+
+    def node_name(self, obj, inf):
+        kind = inf.kind
+        if kind == K_STR:
+            return self.new_string(obj if len(obj) <= MAX_NAME else obj[:MAX_NAME])
+        if kind == K_NUM:
+            if type(obj) is int and obj.bit_length() > 128:
+                return self.sid("<int of %d bits>" % obj.bit_length())
+            return self.new_string(repr(obj))
+        if kind == K_FUNC or kind == K_BUILTIN:
+            return self.sid(str(getattr(obj, "__qualname__", "") or getattr(obj, "__name__", "")))
+        if kind == K_CODE:
+            return self.sid(getattr(obj, "co_qualname", obj.co_name))
+        return inf.name
+
+    def trace_node(self, obj, size):
+        """Counts obj at its allocation stack's trace node; returns that node's id, 0 if none."""
+        tb = _traceback_frames(obj)
+        if tb is None:
+            return 0
+        parent = 0
+        for fkey in tb:
+            fi = self.finfo_index.get(fkey)
+            if fi is None:
+                fi = self.new_finfo(fkey)
+            child = self.trace_index.get((parent, fi))
+            if child is None:
+                child = self.new_trace_node(parent, fi)
+            parent = child
+        self.t_count[parent] += 1
+        self.t_size[parent] += size
+        return parent + 1
+
+    def new_finfo(self, fkey):
+        filename, lineno = fkey
+        fi = len(self.finfos)
+        self.finfo_index[fkey] = fi
+        sc = self.script_ids.get(filename)
+        if sc is None:
+            sc = self.script_ids[filename] = len(self.script_ids) + 1
+        self.finfos.append((fi, self.sid(self.func_name(filename, lineno)), self.sid(filename),
+                            sc, lineno, 0))
+        return fi
+
+    def new_trace_node(self, parent, fi):
+        child = len(self.t_finfo)
+        self.trace_index[(parent, fi)] = child
+        self.t_finfo.append(fi)
+        self.t_count.append(0)
+        self.t_size.append(0)
+        self.t_children.setdefault(parent, []).append(child)
+        return child
+
+    def object_edges(self, obj, inf):
+        """Writes obj's edges; returns how many were written."""
+        try:
+            if inf.kind in _ITEM_KINDS:
+                # Most edges: no tuple per edge (zip reuses its own).  Sets and deques are
+                # copied first, as edges() would: another thread may change them meanwhile.
+                items = obj if inf.kind == K_LIST or inf.kind == K_TUPLE else list(obj)
+                es = zip(itertools.repeat(E_ELEMENT), itertools.count(), items)
+            else:
+                es = _EDGES_BY_KIND[inf.kind](self, obj, inf, True, False)
+        except Exception:
+            es = [(E_HIDDEN, k, r) for k, r in enumerate(gc.get_referents(obj))]
+        return self.write_edges(es)
+
+    def write_edges(self, es):
+        """Adds the edges es, (type, name, target), of one node to ebuf; returns how many: those
+        to None, True, False and to objects not in the snapshot are dropped."""
+        lookup, n, head = self.lookup, self.n, self.head
+        referenced, ebuf = self.referenced, self.ebuf
+        cache_get = self.name_cache.get
+        bisect_left = bisect.bisect_left
+        ec = 0
+        for et, en, t in es:
+            if t is None or t is True or t is False:
+                continue
+            a = id(t)
+            k = bisect_left(lookup, a)
+            if k >= n or lookup[k] != a:
+                continue
+            if et != E_ELEMENT and et != E_HIDDEN:
+                si = cache_get(en)
+                en = si if si is not None else self.edge_name(en)
+            referenced[k] = 1
+            ebuf.append(et)
+            ebuf.append(en)
+            ebuf.append((head + k) * _NF)
+            ec += 1
+        if len(ebuf) >= _CHUNK * 3:
+            _flush(self.eout, _EDGE_FORMAT, ebuf, 3)
+        return ec
+
+    # -- edges, by object kind (_EDGES_BY_KIND) --
 
     def edges(self, obj, inf, named, discover):
         """The edges of obj: a list of (edge type, name or index, target).
@@ -415,143 +634,175 @@ class _Writer(object):
         With named=False the names are placeholders (discovery needs only the targets). With
         discover=True, side work for discovery: instance dicts are recorded as attribute dicts.
         """
-        kind = inf.kind
+        return _EDGES_BY_KIND[inf.kind](self, obj, inf, named, discover)
+
+    def no_edges(self, obj, inf, named, discover):
+        return []
+
+    def item_edges(self, obj, inf, named, discover):
+        return [(E_ELEMENT, i, v) for i, v in enumerate(obj)]
+
+    def dict_item_edges(self, obj, inf, named, discover):
         out = []
-        if kind == K_LIST or kind == K_TUPLE or kind == K_DEQUE:
-            for i, v in enumerate(obj):
-                out.append((E_ELEMENT, i, v))
-            return out
-        if kind == K_DICT:
-            self.dict_edges(out, obj, named, True)
-            return out
-        if kind == K_SET:
-            for i, v in enumerate(obj):
-                out.append((E_ELEMENT, i, v))
-            return out
-        if kind == K_STR or kind == K_NUM or kind == K_ATOM:
-            return out
-        if kind == K_CODE:
-            for a in _CODE_ATTRS:
-                out.append((E_INTERNAL, a, getattr(obj, a)))
-            return out
-        if kind == K_CELL:
+        self.dict_edges(out, obj, named, True)
+        return out
+
+    def code_edges(self, obj, inf, named, discover):
+        return [(E_INTERNAL, a, getattr(obj, a)) for a in _CODE_ATTRS]
+
+    def cell_edges(self, obj, inf, named, discover):
+        try:
+            return [(E_INTERNAL, "cell_contents", obj.cell_contents)]
+        except ValueError:      # an empty cell
+            return []
+
+    def method_edges(self, obj, inf, named, discover):
+        return [(E_INTERNAL, "__func__", obj.__func__), (E_INTERNAL, "__self__", obj.__self__)]
+
+    def frame_edges(self, f, inf, named, discover):
+        out = []
+        g = f.f_globals
+        try:
+            loc = f.f_locals
+        except Exception:
+            loc = None
+        if loc is not None and loc is not g:
+            if type(loc) is dict and f.f_code.co_flags & _CO_OPTIMIZED:
+                # Before 3.13, f_locals of a function frame is a dict the frame caches: a copy
+                # of the locals as they are now, which would keep them alive after the function
+                # rebinds them.  Remember it, to empty it when the write is done.
+                self.locals_dicts[id(loc)] = loc
             try:
-                out.append((E_INTERNAL, "cell_contents", obj.cell_contents))
-            except ValueError:
+                for k, v in loc.items():
+                    out.append((E_CONTEXT, k if type(k) is str else str(k), v))
+            except Exception:
                 pass
-            return out
-        if kind == K_METHOD:
-            out.append((E_INTERNAL, "__func__", obj.__func__))
-            out.append((E_INTERNAL, "__self__", obj.__self__))
-            return out
-        if kind == K_FRAME:
-            return self.frame_edges(obj, named)
-        struct = []
+        back = f.f_back
+        if back is not None and back.f_globals is not _GLOBALS:
+            out.append((E_INTERNAL, "f_back", back))
+        out.append((E_INTERNAL, "f_code", f.f_code))
+        out.append((E_INTERNAL, "f_globals", self.moddicts.get(id(g), g)))
+        b = f.f_builtins
+        out.append((E_INTERNAL, "f_builtins", self.moddicts.get(id(b), b)))
+        return out
+
+    def struct_edges(self, obj, inf, named, discover):
+        """Functions, modules, classes, other objects: named edges, then attributes from the
+        instance dict, then a hidden edge per referent that no named edge accounts for."""
+        out = []
+        struct = []     # the named edges' targets that are referents of obj
         if inf.heap:
             tp = type(obj)
             out.append((E_INTERNAL, "__class__", tp))
             struct.append(tp)
-        if kind == K_FUNC:
-            code = obj.__code__
-            out.append((E_INTERNAL, "__code__", code))
-            struct.append(code)
-            g = obj.__globals__
-            out.append((E_INTERNAL, "__globals__", self.moddicts.get(id(g), g)))
-            struct.append(g)
-            b = getattr(obj, "__builtins__", None)   # 3.10+
-            if b is not None:
-                out.append((E_INTERNAL, "__builtins__", self.moddicts.get(id(b), b)))
-                struct.append(b)
-            closure = obj.__closure__
-            if closure is not None:
-                out.append((E_INTERNAL, "__closure__", closure))
-                struct.append(closure)
-                for name, cell in zip(code.co_freevars, closure):
-                    try:
-                        out.append((E_CONTEXT, name, cell.cell_contents))
-                    except ValueError:
-                        pass
-            for a in _FUNC_ATTRS:
-                v = getattr(obj, a)
-                out.append((E_INTERNAL, a, v))
-                struct.append(v)
-        elif kind == K_BUILTIN:
+        kind = inf.kind
+        if kind == K_GENERIC:
+            self.generic_edges(out, struct, obj, inf, named)
+        elif kind == K_FUNC:
+            self.func_edges(out, struct, obj)
+        elif kind == K_TYPE:
+            self.type_edges(out, struct, obj, named, discover)
+        elif kind == K_MODULE:
+            self.attr_edges(out, struct, obj, _module_dict(obj), named, discover, None)
+        else:  # K_BUILTIN
             v = obj.__self__
             out.append((E_INTERNAL, "__self__", v))
             struct.append(v)
-        elif kind == K_MODULE:
-            d = _module_dict(obj)
-            self.attr_edges(out, struct, obj, d, named, discover, None)
-        elif kind == K_TYPE:
-            mp = _type_dict(obj)
-            rd = gc.get_referents(mp)
-            if len(rd) == 1 and type(rd[0]) is dict:
-                self.attr_edges(out, struct, obj, rd[0], named, discover, None)
-            for a, get in (("__mro__", _type_mro), ("__bases__", _type_bases),
-                           ("__base__", _type_base)):
-                v = get(obj)
-                out.append((E_INTERNAL, a, v))
-                struct.append(v)
-        else:  # K_GENERIC
-            base = inf.base
-            if base is not None:
-                if base is dict:
-                    self.dict_edges(out, obj, named, True, struct)
-                elif inf.fields is not None:
-                    fields = inf.fields
-                    nf = len(fields)
-                    for i, v in enumerate(tuple.__iter__(obj)):
-                        if i < nf:
-                            out.append((E_PROPERTY, fields[i], v))
-                        else:
-                            out.append((E_ELEMENT, i, v))
-                        struct.append(v)
-                else:
-                    i = 0
-                    for v in base.__iter__(obj):
-                        out.append((E_ELEMENT, i, v))
-                        struct.append(v)
-                        i += 1
-            for name, get in inf.slots:
-                try:
-                    v = get(obj)
-                except AttributeError:
-                    continue
-                out.append((E_PROPERTY, name, v))
-                struct.append(v)
-            if inf.weak:
-                v = _ref_call(obj)
-                if v is not None:
-                    out.append((E_WEAK, "referent", v))
         refs = gc.get_referents(obj)
-        dk = inf.dictkind
-        if dk and len(refs) > len(struct) and (
-                dk != _DICT_SUBTYPE or any(type(r) is dict for r in refs)):
-            # _DICT_MANAGED (3.11+): values inline or a dict: reading __dict__ creates the dict
-            # if needed (documented).  _DICT_SUBTYPE (older Pythons, and classes with a
-            # variable-size base): the dict, when there is one, is among the referents; the
-            # getter would create one if there is none, so ask only when a dict is there.
-            try:
-                d = inf.dictget(obj)
-            except Exception:
-                d = None
-            if isinstance(d, dict):
-                self.attr_edges(out, struct, obj, d, named, discover, refs)
+        if inf.dictkind and len(refs) > len(struct):
+            self.instance_dict_edges(out, struct, obj, inf, named, discover, refs)
         if len(refs) > len(struct):
-            counts = {}
-            for v in struct:
-                a = id(v)
-                counts[a] = counts.get(a, 0) + 1
-            k = 0
-            for r in refs:
-                a = id(r)
-                c = counts.get(a)
-                if c:
-                    counts[a] = c - 1
-                else:
-                    out.append((E_HIDDEN, k, r))
-                    k += 1
+            self.hidden_edges(out, struct, refs)
         return out
+
+    def func_edges(self, out, struct, obj):
+        code = obj.__code__
+        out.append((E_INTERNAL, "__code__", code))
+        struct.append(code)
+        g = obj.__globals__
+        out.append((E_INTERNAL, "__globals__", self.moddicts.get(id(g), g)))
+        struct.append(g)
+        b = getattr(obj, "__builtins__", None)   # 3.10+
+        if b is not None:
+            out.append((E_INTERNAL, "__builtins__", self.moddicts.get(id(b), b)))
+            struct.append(b)
+        closure = obj.__closure__
+        if closure is not None:
+            out.append((E_INTERNAL, "__closure__", closure))
+            struct.append(closure)
+            for name, cell in zip(code.co_freevars, closure):
+                try:
+                    out.append((E_CONTEXT, name, cell.cell_contents))
+                except ValueError:
+                    pass
+        for a in _FUNC_ATTRS:
+            v = getattr(obj, a)
+            out.append((E_INTERNAL, a, v))
+            struct.append(v)
+
+    def type_edges(self, out, struct, obj, named, discover):
+        rd = gc.get_referents(_type_dict(obj))
+        if len(rd) == 1 and type(rd[0]) is dict:
+            self.attr_edges(out, struct, obj, rd[0], named, discover, None)
+        for a, get in (("__mro__", _type_mro), ("__bases__", _type_bases),
+                       ("__base__", _type_base)):
+            v = get(obj)
+            out.append((E_INTERNAL, a, v))
+            struct.append(v)
+
+    def generic_edges(self, out, struct, obj, inf, named):
+        base = inf.base
+        if base is dict:
+            self.dict_edges(out, obj, named, True, struct)
+        elif base is not None:
+            fields = inf.fields or ()       # a namedtuple's, named
+            for i, v in enumerate(base.__iter__(obj)):
+                if i < len(fields):
+                    out.append((E_PROPERTY, fields[i], v))
+                else:
+                    out.append((E_ELEMENT, i, v))
+                struct.append(v)
+        for name, get in inf.slots:
+            try:
+                v = get(obj)
+            except AttributeError:
+                continue
+            out.append((E_PROPERTY, name, v))
+            struct.append(v)
+        if inf.weak:
+            v = _ref_call(obj)
+            if v is not None:
+                out.append((E_WEAK, "referent", v))
+
+    def instance_dict_edges(self, out, struct, obj, inf, named, discover, refs):
+        # _DICT_MANAGED (3.11+): values inline or a dict: reading __dict__ creates the dict
+        # if needed (documented).  _DICT_SUBTYPE (older Pythons, and classes with a
+        # variable-size base): the dict, when there is one, is among the referents; the
+        # getter would create one if there is none, so ask only when a dict is there.
+        if inf.dictkind == _DICT_SUBTYPE and not any(type(r) is dict for r in refs):
+            return
+        try:
+            d = inf.dictget(obj)
+        except Exception:
+            d = None
+        if isinstance(d, dict):
+            self.attr_edges(out, struct, obj, d, named, discover, refs)
+
+    def hidden_edges(self, out, struct, refs):
+        """A hidden edge, numbered, per referent in refs that is not in struct."""
+        counts = {}
+        for v in struct:
+            a = id(v)
+            counts[a] = counts.get(a, 0) + 1
+        k = 0
+        for r in refs:
+            a = id(r)
+            c = counts.get(a)
+            if c:
+                counts[a] = c - 1
+            else:
+                out.append((E_HIDDEN, k, r))
+                k += 1
 
     def attr_edges(self, out, struct, owner, d, named, discover, refs):
         """Attributes in d as property edges from owner; d itself as a hidden node."""
@@ -599,33 +850,6 @@ class _Writer(object):
                 struct.append(k)
                 struct.append(v)
 
-    def frame_edges(self, f, named):
-        out = []
-        g = f.f_globals
-        try:
-            loc = f.f_locals
-        except Exception:
-            loc = None
-        if loc is not None and loc is not g:
-            if type(loc) is dict and f.f_code.co_flags & _CO_OPTIMIZED:
-                # Before 3.13, f_locals of a function frame is a dict the frame caches: a copy
-                # of the locals as they are now, which would keep them alive after the function
-                # rebinds them.  Remember it, to empty it when the write is done.
-                self.locals_dicts[id(loc)] = loc
-            try:
-                for k, v in loc.items():
-                    out.append((E_CONTEXT, k if type(k) is str else str(k), v))
-            except Exception:
-                pass
-        back = f.f_back
-        if back is not None and back.f_globals is not _GLOBALS:
-            out.append((E_INTERNAL, "f_back", back))
-        out.append((E_INTERNAL, "f_code", f.f_code))
-        out.append((E_INTERNAL, "f_globals", self.moddicts.get(id(g), g)))
-        b = f.f_builtins
-        out.append((E_INTERNAL, "f_builtins", self.moddicts.get(id(b), b)))
-        return out
-
     # -- allocation traces --
 
     def func_name(self, filename, lineno):
@@ -649,6 +873,32 @@ class _Writer(object):
             name = getattr(best, "co_qualname", best.co_name)
         self.func_name_cache[key] = name
         return name
+
+
+_EDGES_BY_KIND = {
+    K_ATOM: _Writer.no_edges, K_STR: _Writer.no_edges, K_NUM: _Writer.no_edges,
+    K_LIST: _Writer.item_edges, K_TUPLE: _Writer.item_edges, K_DEQUE: _Writer.item_edges,
+    K_SET: _Writer.item_edges, K_DICT: _Writer.dict_item_edges, K_CODE: _Writer.code_edges,
+    K_CELL: _Writer.cell_edges, K_METHOD: _Writer.method_edges, K_FRAME: _Writer.frame_edges,
+    K_FUNC: _Writer.struct_edges, K_BUILTIN: _Writer.struct_edges,
+    K_MODULE: _Writer.struct_edges, K_TYPE: _Writer.struct_edges,
+    K_GENERIC: _Writer.struct_edges,
+}
+_ITEM_KINDS = (K_LIST, K_TUPLE, K_SET, K_DEQUE)     # only element edges
+_NO_EDGE_KINDS = (K_ATOM, K_STR, K_NUM)
+
+
+_NODE_FORMAT = "\n,%d,%d,%d,%d,%d,%d,0"    # type, name, id, self size, edges, trace node, 0
+_EDGE_FORMAT = "\n,%d,%d,%d"                # type, name or index, to node (ordinal * _NF)
+
+
+def _flush(f, fmt, fields, per):
+    """Writes the records in fields (per values each) with fmt, and empties fields.  One %
+    for many records: under tracemalloc every object made costs a traceback, and a string per
+    record would be most of the objects the write makes."""
+    f.write((fmt * (len(fields) // per) % tuple(fields)).encode())
+    del fields[:]
+
 
 
 _raw_traceback = getattr(tracemalloc, "_get_object_traceback", None)
@@ -685,6 +935,45 @@ def _traceback_frames(obj):
         return None if raw is None else reversed(raw)
     tb = tracemalloc.get_object_traceback(obj)
     return None if tb is None else [(f.filename, f.lineno) for f in tb]
+
+
+class _Entered(Exception):
+    pass
+
+
+def _raise_on_entry(frame, event, arg):
+    if event == "call":
+        raise _Entered
+
+
+def _entry_probe():
+    pass
+
+
+_line_arrays_made = False
+
+
+def _make_line_arrays():
+    """CPython 3.11: tracemalloc finds the line of each frame of each allocation by scanning the
+    code's line table from the start, unless the code object has a line array (O(1)), which 3.11
+    makes for a function entered while a profiler is set.  So, once, enter each function of the
+    writer under a profiler that raises at the entry, before the function's code runs (checked
+    first on _entry_probe).  Not when a profiler or tracer is set: it makes the arrays anyway."""
+    global _line_arrays_made
+    if _line_arrays_made or sys.getprofile() is not None or sys.gettrace() is not None:
+        return
+    _line_arrays_made = True
+    functions = [f for f in list(_GLOBALS.values()) + list(vars(_Writer).values())
+                 if type(f) is types.FunctionType]
+    for f in [_entry_probe] + functions:
+        sys.setprofile(_raise_on_entry)
+        try:
+            f(*(None,) * f.__code__.co_argcount)
+            return      # the function ran: no "call" event, no line arrays
+        except _Entered:
+            pass
+        finally:
+            sys.setprofile(None)
 
 
 def _release_locals(dicts):
@@ -738,22 +1027,70 @@ def write_snapshot(path, collect=True):
 
 
 def _write(objs, path):
-    global _reg_addr, _reg_type, _reg_id, _next_id, _next_thread_id
+    """One write, phase by phase; each phase is a function of its own (see "Costs and
+    bounds")."""
     global _traceback_at
     tracing = tracemalloc.is_tracing()
-    if tracing and _traceback_at is None and sys.version_info[:2] == (3, 11):
-        _traceback_at = _traceback_at_311()
+    if tracing and sys.version_info[:2] == (3, 11):
+        if _traceback_at is None:
+            _traceback_at = _traceback_at_311()
+        _make_line_arrays()
     w = _Writer(objs, tracing)
     own, first = _own_frames()
-    own_ids = set(id(f) for f in own)
+    own_ids = set(map(id, own))
+    threads = _threads(first)
+    modules = _modules(w)
+    _discover(w, threads, modules, own_ids)
+    w.head = 3 + len(threads)            # root, (GC roots), (Thread frames), threads
+    _node_set(w, own_ids)
+    own = own_ids = first = None
+    path = os.path.abspath(path)
+    prefix = "." + os.path.basename(path) + "."
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    efd, etmp = tempfile.mkstemp(prefix=prefix, suffix=".edges", dir=directory)
+    out = os.fdopen(fd, "wb", 1 << 20)
+    w.eout = os.fdopen(efd, "w+b", 1 << 20)
+    try:
+        counts_at = _header(out, w.head + w.n + 1)
+        head_edges = _head_nodes(w, out, threads, modules)
+        threads = modules = None
+        _object_nodes(w, out)
+        untracked = _untracked_node(w, out)
+        _edges(w, out, head_edges, untracked)
+        head_edges = untracked = None
+        objs.clear()
+        w.lookup = w.referenced = w.attr_flags = None
+        trace_function_count = _traces(w, out)
+        _strings(w, out)
+        _finish(out, counts_at, w.edge_count, trace_function_count)
+        os.replace(tmp, path)
+        tmp = None
+        _commit(w)
+    finally:
+        _release_locals(w.locals_dicts)
+        w.eout.close()
+        try:
+            os.unlink(etmp)
+        except OSError:
+            pass
+        out.close()
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
-    # --- threads and their frames ---
+
+def _threads(first):
+    """(ident, name, [frames, innermost first]) per thread, the main thread first; this
+    thread's frames start at first (the writer's own frames are left out)."""
     main_ident = threading.main_thread().ident
     names = {}
     for t in threading.enumerate():
         names[t.ident] = t.name
     me = threading.get_ident()
-    threads = []     # (ident, name, [frames, innermost first])
+    threads = []
     for ident, f in sys._current_frames().items():
         if ident == me:
             f = first
@@ -764,9 +1101,12 @@ def _write(objs, path):
             f = f.f_back
         threads.append((ident, names.get(ident, "Thread-%d" % ident), chain))
     threads.sort(key=lambda t: (t[0] != main_ident, t[0]))
-    f = None
+    return threads
 
-    # Modules' dicts: edges to a module's globals dict lead to the module.
+
+def _modules(w):
+    """(name, module) for sys.modules; records the modules' dicts: edges to a module's
+    globals lead to the module."""
     modules = []
     for name, m in list(sys.modules.items()):
         if m is None:
@@ -780,384 +1120,222 @@ def _write(objs, path):
     bi = sys.modules.get("builtins")
     if bi is not None:
         w.moddicts[id(_module_dict(bi))] = bi
+    return modules
 
-    # --- discovery: untracked referents (transitively) and objects created for the snapshot ---
-    seen = set()
-    extras = []
-    w.new_objects = extras
+
+def _discover(w, threads, modules, own_ids):
+    """Adds to w.objs what gc.get_objects() does not list: the threads' frames, untracked
+    modules, untracked referents (transitively), and instance dicts the write creates."""
+    extras = w.new_objects = []
+    w.seen = set()
     for _ident, _name, chain in threads:
         extras.extend(chain)
-    is_tracked = gc.is_tracked
-    info = w.info
-    edges = w.edges
-    codes = w.codes_by_file if tracing else None
-
-    def visit(obj):
-        tp = type(obj)
-        inf = info(tp)
-        kind = inf.kind
-        if kind == K_LIST or kind == K_TUPLE:
-            targets = obj
-        elif kind == K_DICT or kind == K_SET or kind == K_DEQUE:
-            try:   # another thread may change it meanwhile
-                if kind == K_DICT:
-                    targets = list(itertools.chain.from_iterable(dict.items(obj)))
-                else:
-                    targets = list(obj)
-            except RuntimeError:
-                targets = gc.get_referents(obj)
-        elif kind == K_STR or kind == K_NUM or kind == K_ATOM:
-            return
-        else:
-            if kind == K_CODE and codes is not None:
-                codes.setdefault(obj.co_filename, []).append(obj)
-            try:
-                targets = [e[2] for e in edges(obj, inf, False, True)]
-            except Exception:
-                targets = gc.get_referents(obj)
-        for t in targets:
-            if t is None or t is True or t is False or is_tracked(t):
-                continue
-            a = id(t)
-            if a not in seen:
-                seen.add(a)
-                extras.append(t)
-
     for _name, m in modules:
-        if not is_tracked(m):
+        if not gc.is_tracked(m):
             extras.append(m)
-    for obj in objs:
-        if id(obj) in own_ids:
-            continue
-        visit(obj)
+    visit = w.visit
+    for obj in w.objs:
+        if id(obj) not in own_ids:
+            visit(obj)
     i = 0
     while i < len(extras):
         visit(extras[i])
         i += 1
-    seen = None
-    visit = None
+    w.objs.extend(extras)
+    w.new_objects = w.seen = None
 
-    # --- the node set: objects sorted by address, duplicates and the writer's frames removed ---
-    objs.extend(extras)
-    extras = None
-    w.new_objects = None
+
+def _node_set(w, own_ids):
+    """Sorts w.objs by address and removes duplicates, the writer's frames, None, True and
+    False: the objects' nodes, in this order.  Then the per-node arrays."""
+    objs = w.objs
     objs.sort(key=id)
+    addr_list = list(map(id, objs))
     n = 0
     last = -1
-    for o in objs:
-        a = id(o)
+    for o, a in zip(objs, addr_list):
         if a != last and a not in own_ids and o is not None and o is not True and o is not False:
             objs[n] = o
+            addr_list[n] = a
             n += 1
         last = a
     del objs[n:]
-    own = own_ids = None
-    addrs = array.array("Q", map(id, objs))
+    del addr_list[n:]
+    w.n = n
+    w.addrs = addrs = array.array("Q", addr_list)
     # Edge targets are found by binary search in addrs.  In an array each probe makes an int
     # object; while tracemalloc traces every allocation that is slow, so then search a list.
-    lookup = addrs.tolist() if tracing else addrs
-    flags = bytearray(n)          # 1: attribute dict (hidden, no edges)
+    w.lookup = addr_list if w.tracing else addrs
+    addr_list = None
+    w.attr_flags = flags = bytearray(n)
     for a in w.attr_dicts:
         j = bisect.bisect_left(addrs, a)
         if j < n and addrs[j] == a:
             flags[j] = 1
     w.attr_dicts = None
+    w.referenced = bytearray(n)
 
-    n_threads = len(threads)
-    head = 3 + n_threads                 # root, (GC roots), (Thread frames), threads
-    untracked_ord = head + n
-    node_count = untracked_ord + 1
-    referenced = bytearray(n)
 
-    def ordinal(t):
-        a = id(t)
-        j = bisect.bisect_left(addrs, a)
-        if j < n and addrs[j] == a:
-            return j
-        return -1
+def _header(out, node_count):
+    """Writes the snapshot's header, with room for the counts known only at the end; returns
+    where they go."""
+    meta = json.dumps(_META, separators=(",", ":"))
+    out.write(('{"snapshot":{"meta":%s,"node_count":%d,"edge_count":' % (meta, node_count))
+              .encode())
+    edge_count_at = out.tell()
+    out.write((" " * _PAD + ',"trace_function_count":').encode())
+    tfc_at = out.tell()
+    out.write((" " * _PAD + '},\n"nodes":[').encode())
+    return edge_count_at, tfc_at
 
-    # --- file ---
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    efd, etmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".edges",
-                                 dir=directory)
-    out = os.fdopen(fd, "wb", 1 << 20)
-    eout = os.fdopen(efd, "w+b", 1 << 20)
-    try:
-        meta = json.dumps(_META, separators=(",", ":"))
-        out.write(('{"snapshot":{"meta":%s,"node_count":%d,"edge_count":' % (meta, node_count))
-                  .encode())
-        edge_count_at = out.tell()
-        out.write((" " * _PAD + ',"trace_function_count":').encode())
-        tfc_at = out.tell()
-        out.write((" " * _PAD + '},\n"nodes":[').encode())
 
-        # Synthetic head: root, (GC roots), (Thread frames), one node per thread.
-        sid = w.sid
-        root_edges = []
-        root_edges.append((E_ELEMENT, 1, 1))
-        for name, m in modules:
-            j = ordinal(m)
+def _head_nodes(w, out, threads, modules):
+    """Writes the synthetic nodes before the objects': root, (GC roots), (Thread frames), one
+    per thread.  Returns their edges' text: the edges section starts with it."""
+    sid = w.sid
+    root_edges = [(E_ELEMENT, 1, 1)]
+    for name, m in modules:
+        j = w.ordinal(m)
+        if j >= 0:
+            w.referenced[j] = 1
+            root_edges.append((E_SHORTCUT, sid(name), w.head + j))
+    gc_edges = [(E_ELEMENT, 1, 2), (E_ELEMENT, 2, w.head + w.n)]    # to (Untracked), last
+    thread_nodes = _thread_nodes(w, threads)
+    frames_edges = [(E_ELEMENT, k, 3 + k) for k in range(len(threads))]
+    nodes = [(sid(""), _ROOT_ID, root_edges),
+             (sid("(GC roots)"), _GC_ROOTS_ID, gc_edges),
+             (sid("(Thread frames)"), _THREADS_ID, frames_edges)] + thread_nodes
+    parts = []
+    eparts = []
+    for k, (nm, nid, es) in enumerate(nodes):
+        parts.append("%s%d,%d,%d,0,%d,0,0" % ("\n," if k else "", N_SYNTHETIC, nm, nid, len(es)))
+        for et, en, to in es:
+            eparts.append("%s%d,%d,%d" % ("\n," if w.edge_count else "", et, en, to * _NF))
+            w.edge_count += 1
+    out.write("".join(parts).encode())
+    return "".join(eparts)
+
+
+def _thread_nodes(w, threads):
+    """(name, id, edges) of each thread's node: element edges to its frames.  Threads keep
+    their ids from one snapshot to the next."""
+    global _next_thread_id
+    nodes = []
+    live = {}
+    for ident, tname, chain in threads:
+        tid = _thread_ids.get(ident)
+        if tid is None:
+            tid = _next_thread_id
+            _next_thread_id += 2
+        live[ident] = tid
+        tedges = []
+        for fi, fr in enumerate(chain):
+            j = w.ordinal(fr)
             if j >= 0:
-                referenced[j] = 1
-                root_edges.append((E_SHORTCUT, sid(name), head + j))
-        gc_edges = [(E_ELEMENT, 1, 2), (E_ELEMENT, 2, untracked_ord)]
-        thread_nodes = []
-        live = {}
-        for k, (ident, tname, chain) in enumerate(threads):
-            tid = _thread_ids.get(ident)
-            if tid is None:
-                tid = _next_thread_id
-                _next_thread_id += 2
-            live[ident] = tid
-            tedges = []
-            for fi, fr in enumerate(chain):
-                j = ordinal(fr)
-                if j >= 0:
-                    referenced[j] = 1
-                    tedges.append((E_ELEMENT, fi, head + j))
-            thread_nodes.append((sid(tname), tid, tedges))
-        _thread_ids.clear()
-        _thread_ids.update(live)
-        threads = None
-        frames_edges = [(E_ELEMENT, k, 3 + k) for k in range(n_threads)]
-        head_nodes = [(N_SYNTHETIC, 1, _ROOT_ID, root_edges),
-                      (N_SYNTHETIC, sid("(GC roots)"), _GC_ROOTS_ID, gc_edges),
-                      (N_SYNTHETIC, sid("(Thread frames)"), _THREADS_ID, frames_edges)]
-        for name_sid, tid, tedges in thread_nodes:
-            head_nodes.append((N_SYNTHETIC, name_sid, tid, tedges))
-        parts = []
-        edge_total = 0
-        eparts = []
-        for k, (nt, nm, nid, es) in enumerate(head_nodes):
-            parts.append("%s%d,%d,%d,0,%d,0,0" % ("\n," if k else "", nt, nm, nid, len(es)))
-            for et, en, to in es:
-                eparts.append("%s%d,%d,%d" % ("\n," if edge_total else "", et, en, to * _NF))
-                edge_total += 1
-        out.write("".join(parts).encode())
-        parts = []
-        out_head_edges = "".join(eparts)
-        eparts = []
-        head_nodes = thread_nodes = None
+                w.referenced[j] = 1
+                tedges.append((E_ELEMENT, fi, w.head + j))
+        nodes.append((w.sid(tname), tid, tedges))
+    _thread_ids.clear()
+    _thread_ids.update(live)
+    return nodes
 
-        # Objects, in address order, merging the old id registry.
-        old_addr, old_type, old_id = _reg_addr, _reg_type, _reg_id
-        new_addr = addrs            # the nodes' addresses, sorted: the new registry's keys
-        new_type = array.array("Q")
-        new_id = array.array("Q")
-        n_old = len(old_addr)
-        oi = 0
-        next_id = _next_id
-        getsizeof = sys.getsizeof
-        get_tb = _traceback_frames
-        trace_index = {}      # (parent trace node, function info) -> trace node id
-        t_finfo = array.array("I", [0])
-        t_count = array.array("Q", [0])
-        t_size = array.array("Q", [0])
-        t_children = {}
-        finfos = [(0, sid("(root)"), 1, 0, 0, 0)]
-        finfo_index = {}
-        script_ids = {}
-        bisect_left = bisect.bisect_left
-        string_append = w.new_string
-        cache_get = w.name_cache.get
-        edge_name = w.edge_name
-        edge_total_obj = 0
-        for j in range(n):
-            obj = objs[j]
-            tp = type(obj)
-            inf = info(tp)
-            kind = inf.kind
-            a = addrs[j]
-            ta = id(tp)
-            # id
-            while oi < n_old and old_addr[oi] < a:
-                oi += 1
-            if oi < n_old and old_addr[oi] == a and old_type[oi] == ta:
-                nid = old_id[oi]
-            else:
-                nid = next_id
-                next_id += 2
-            new_type.append(ta)
-            new_id.append(nid)
-            # name, type
-            nt = inf.ntype
-            if flags[j]:
-                nt = N_HIDDEN
-                nm = sid("dict")
-            elif kind == K_STR:
-                nm = string_append(obj if len(obj) <= MAX_NAME else obj[:MAX_NAME])
-            elif kind == K_NUM:
-                if tp is int and obj.bit_length() > 128:
-                    nm = sid("<int of %d bits>" % obj.bit_length())
-                else:
-                    nm = string_append(repr(obj))
-            elif kind == K_FUNC or kind == K_BUILTIN:
-                nm = sid(str(getattr(obj, "__qualname__", "") or getattr(obj, "__name__", "")))
-            elif kind == K_CODE:
-                nm = sid(getattr(obj, "co_qualname", obj.co_name))
-            else:
-                nm = inf.name
-            try:
-                size = getsizeof(obj)
-            except Exception:
-                size = object.__sizeof__(obj)
-            if size > _MAX_SIZE:
-                size = _MAX_SIZE
-            elif size < 0:
-                size = 0
-            # allocation stack
-            tnode = 0
-            if tracing:
-                tb = get_tb(obj)
-                if tb is not None:
-                    parent = 0
-                    for fkey in tb:
-                        fi = finfo_index.get(fkey)
-                        if fi is None:
-                            filename, lineno = fkey
-                            fi = len(finfos)
-                            finfo_index[fkey] = fi
-                            sc = script_ids.get(filename)
-                            if sc is None:
-                                sc = script_ids[filename] = len(script_ids) + 1
-                            finfos.append((fi, sid(w.func_name(filename, lineno)),
-                                           sid(filename), sc, lineno, 0))
-                        key = (parent, fi)
-                        child = trace_index.get(key)
-                        if child is None:
-                            child = len(t_finfo)
-                            trace_index[key] = child
-                            t_finfo.append(fi)
-                            t_count.append(0)
-                            t_size.append(0)
-                            t_children.setdefault(parent, []).append(child)
-                        parent = child
-                    t_count[parent] += 1
-                    t_size[parent] += size
-                    tnode = parent + 1
-            # edges
-            ec = 0
-            if not flags[j] and kind != K_STR and kind != K_NUM and kind != K_ATOM:
-                try:
-                    es = edges(obj, inf, True, False)
-                except Exception:
-                    es = [(E_HIDDEN, k, r) for k, r in enumerate(gc.get_referents(obj))]
-                for et, en, t in es:
-                    if t is None or t is True or t is False:
-                        continue
-                    ta = id(t)
-                    k = bisect_left(lookup, ta)
-                    if k >= n or lookup[k] != ta:
-                        continue
-                    if et != E_ELEMENT and et != E_HIDDEN:
-                        si = cache_get(en)
-                        en = si if si is not None else edge_name(en)
-                    referenced[k] = 1
-                    eparts.append("\n,%d,%d,%d" % (et, en, (head + k) * _NF))
-                    ec += 1
-                es = None
-                if len(eparts) >= _CHUNK:
-                    eout.write("".join(eparts).encode())
-                    eparts = []
-            edge_total_obj += ec
-            parts.append("\n,%d,%d,%d,%d,%d,%d,0" % (nt, nm, nid, size, ec, tnode))
-            if len(parts) >= _CHUNK:
-                out.write("".join(parts).encode())
-                parts = []
-        obj = None
-        if eparts:
-            eout.write("".join(eparts).encode())
-            eparts = []
 
-        # (Untracked): objects nothing in the snapshot refers to.
-        untracked = [j for j in range(n) if not referenced[j]]
-        parts.append("\n,%d,%d,%d,0,%d,0,0" % (N_SYNTHETIC, sid("(Untracked)"), _UNTRACKED_ID,
-                                               len(untracked)))
-        out.write("".join(parts).encode())
-        parts = None
-        out.write(b'],\n"edges":[')
-        out.write(out_head_edges.encode())
-        eout.flush()
-        eout.seek(0)
-        shutil.copyfileobj(eout, out, 1 << 20)
-        eout.close()
-        eout = None
-        for c in range(0, len(untracked), _CHUNK):
-            out.write("".join("\n,%d,%d,%d" % (E_ELEMENT, k, (head + j) * _NF)
-                              for k, j in enumerate(untracked[c:c + _CHUNK], c)).encode())
-        edge_total += edge_total_obj + len(untracked)
-        untracked = None
+def _object_nodes(w, out):
+    """Writes the objects' nodes, in address order; their edges go to the edges file."""
+    w.next_id = _next_id
+    w.finfos = [(0, w.sid("(root)"), 1, 0, 0, 0)]
+    node = w.node
+    nbuf = w.nbuf
+    for j in range(w.n):
+        node(j)
+        if len(nbuf) >= _CHUNK * 6:
+            _flush(out, _NODE_FORMAT, nbuf, 6)
+    _flush(out, _NODE_FORMAT, nbuf, 6)
+    _flush(w.eout, _EDGE_FORMAT, w.ebuf, 3)
 
-        # Commit the registry: only now, so a failed write changes nothing.
-        new_next_id = next_id
-        objs.clear()
-        addrs = lookup = referenced = flags = None
 
-        # Allocation traces.
-        out.write(b'],\n"trace_function_infos":[')
-        if tracing:
-            out.write(",".join("%d,%d,%d,%d,%d,%d" % f for f in finfos).encode())
-            out.write(b'],\n"trace_tree":[')
-            # Iterative pre-order. Each node is 5 values, id, function_info_index, count, size,
-            # [children], and a node's children follow one another flat in that last array.
-            buf = []
-            stack = [(0, 0)]
-            while stack:
-                node, state = stack.pop()
-                if state == 1:
-                    buf.append("]")
-                    if stack and stack[-1][1] == 0:
-                        buf.append(",")
-                    continue
-                buf.append("%d,%d,%d,%d,[" % (node + 1, t_finfo[node], t_count[node],
-                                             t_size[node]))
-                stack.append((node, 1))
-                for ch in reversed(t_children.get(node, ())):
-                    stack.append((ch, 0))
-                if len(buf) >= _CHUNK:
-                    out.write("".join(buf).encode())
-                    buf = []
+def _untracked_node(w, out):
+    """Writes (Untracked), the last node; returns the objects it holds: those no edge leads to."""
+    referenced = w.referenced
+    untracked = [j for j in range(w.n) if not referenced[j]]
+    out.write(("\n,%d,%d,%d,0,%d,0,0" % (N_SYNTHETIC, w.sid("(Untracked)"), _UNTRACKED_ID,
+                                          len(untracked))).encode())
+    return untracked
+
+
+def _edges(w, out, head_edges, untracked):
+    """Writes the edges: the head nodes', the objects' (from the edges file), (Untracked)'s."""
+    out.write(b'],\n"edges":[')
+    out.write(head_edges.encode())
+    w.eout.flush()
+    w.eout.seek(0)
+    shutil.copyfileobj(w.eout, out, 1 << 20)
+    w.eout.close()
+    head = w.head
+    for c in range(0, len(untracked), _CHUNK):
+        out.write("".join("\n,%d,%d,%d" % (E_ELEMENT, k, (head + j) * _NF)
+                          for k, j in enumerate(untracked[c:c + _CHUNK], c)).encode())
+    w.edge_count += len(untracked)
+
+
+def _traces(w, out):
+    """Writes trace_function_infos and trace_tree; returns the number of function infos."""
+    out.write(b'],\n"trace_function_infos":[')
+    if not w.tracing:
+        out.write(b'],\n"trace_tree":[')
+        return 0
+    out.write(",".join("%d,%d,%d,%d,%d,%d" % f for f in w.finfos).encode())
+    out.write(b'],\n"trace_tree":[')
+    # Iterative pre-order. Each node is 5 values, id, function_info_index, count, size,
+    # [children], and a node's children follow one another flat in that last array.
+    t_finfo, t_count, t_size, t_children = w.t_finfo, w.t_count, w.t_size, w.t_children
+    buf = []
+    stack = [(0, 0)]
+    while stack:
+        node, state = stack.pop()
+        if state == 1:
+            buf.append("]")
+            if stack and stack[-1][1] == 0:
+                buf.append(",")
+            continue
+        buf.append("%d,%d,%d,%d,[" % (node + 1, t_finfo[node], t_count[node], t_size[node]))
+        stack.append((node, 1))
+        for ch in reversed(t_children.get(node, ())):
+            stack.append((ch, 0))
+        if len(buf) >= _CHUNK:
             out.write("".join(buf).encode())
-            trace_function_count = len(finfos)
-        else:
-            out.write(b'],\n"trace_tree":[')
-            trace_function_count = 0
-        out.write(b'],\n"samples":[],\n"locations":[],\n"strings":[')
-        enc = json.encoder.encode_basestring_ascii
-        strings = w.strings
-        for c in range(0, len(strings), _CHUNK):
-            out.write(((",\n" if c else "") + ",\n".join(map(enc, strings[c:c + _CHUNK])))
-                      .encode())
-        out.write(b"]}\n")
-        out.seek(edge_count_at)
-        out.write(str(edge_total).rjust(_PAD).encode())
-        out.seek(tfc_at)
-        out.write(str(trace_function_count).rjust(_PAD).encode())
-        out.flush()
-        os.fsync(out.fileno())
-        out.close()
-        out = None
-        os.replace(tmp, path)
-        tmp = None
-        _reg_addr, _reg_type, _reg_id, _next_id = new_addr, new_type, new_id, new_next_id
-    finally:
-        _release_locals(w.locals_dicts)
-        if eout is not None:
-            eout.close()
-        try:
-            os.unlink(etmp)
-        except OSError:
-            pass
-        if out is not None:
-            out.close()
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            buf = []
+    out.write("".join(buf).encode())
+    return len(w.finfos)
+
+
+def _strings(w, out):
+    out.write(b'],\n"samples":[],\n"locations":[],\n"strings":[')
+    enc = json.encoder.encode_basestring_ascii
+    strings = w.strings
+    for c in range(0, len(strings), _CHUNK):
+        out.write(((",\n" if c else "") + ",\n".join(map(enc, strings[c:c + _CHUNK])))
+                  .encode())
+    out.write(b"]}\n")
+
+
+def _finish(out, counts_at, edge_count, trace_function_count):
+    """Fills in the counts and makes the file durable."""
+    edge_count_at, tfc_at = counts_at
+    out.seek(edge_count_at)
+    out.write(str(edge_count).rjust(_PAD).encode())
+    out.seek(tfc_at)
+    out.write(str(trace_function_count).rjust(_PAD).encode())
+    out.flush()
+    os.fsync(out.fileno())
+    out.close()
+
+
+def _commit(w):
+    """The new id registry: only once the file is in place, so a failed write changes
+    nothing."""
+    global _reg_addr, _reg_type, _reg_id, _next_id
+    _reg_addr, _reg_type, _reg_id, _next_id = w.addrs, w.new_type, w.new_id, w.next_id
 
 
 def snapshot_id(obj):
@@ -1196,10 +1374,36 @@ def install_signal_handler(signum=None, directory="."):
         name = "%d-%s-%04d.heapsnapshot" % (os.getpid(), time.strftime("%Y%m%d-%H%M%S"),
                                             next(counter))
         target = os.path.join(directory, name)
+        global _handled_signals
         try:
             write_snapshot(target)
             sys.stderr.write("heapdiff: wrote %s\n" % target)
         except Exception as e:  # never break the interrupted code
             sys.stderr.write("heapdiff: could not write %s: %s\n" % (target, e))
+        finally:
+            _handled_signals += 1
 
     return signal.signal(signum, _heapdiff_snapshot_handler)
+
+
+_handled_signals = 0     # snapshots the signal handler wrote or failed to write
+
+
+def step(timeout=60.0):
+    """One snapshot under ``heapdiff run --step``: prints the line ``heapdiff:snapshot`` on
+    stdout, which asks heapdiff for a snapshot, and waits until the signal handler has written
+    it (True) or ``timeout`` seconds have passed (False).  Call it where the work is done, so
+    that snapshots compare like with like.  Outside ``heapdiff run --step`` (no
+    ``HEAPDIFF_STEP`` in the environment) it does nothing and returns False.
+    """
+    if not os.environ.get("HEAPDIFF_STEP"):
+        return False
+    before = _handled_signals
+    sys.stdout.write("heapdiff:snapshot\n")
+    sys.stdout.flush()
+    deadline = time.monotonic() + timeout
+    while _handled_signals == before:       # the handler runs in the main thread, even
+        if time.monotonic() >= deadline:    # while this one sleeps here
+            return False
+        time.sleep(0.05)
+    return True

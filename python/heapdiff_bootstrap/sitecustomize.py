@@ -3,7 +3,9 @@
 ``heapdiff run`` puts this directory first on ``PYTHONPATH``, so Python imports this module at
 start-up (``site`` imports ``sitecustomize``), before the program, which is not changed.  It
 loads heapdiff's writer (``heapdiff.py`` in ``HEAPDIFF_PYTHON_DIR``), installs its SIGUSR2
-handler writing into ``HEAPDIFF_SNAPSHOT_DIR``, and then writes ``HEAPDIFF_READY_FILE`` (the
+handler writing into ``HEAPDIFF_SNAPSHOT_DIR``, starts ``tracemalloc`` with
+``HEAPDIFF_TRACEMALLOC`` frames when that is set (``heapdiff run --track-allocations``), and
+then writes ``HEAPDIFF_READY_FILE`` (the
 process id) so heapdiff knows SIGUSR2 is now safe to send.  It removes its traces from the
 environment, so programs this one starts are left alone, and then runs the ``sitecustomize``
 it shadows, if there is one.  Outside ``heapdiff run`` (no ``HEAPDIFF_SNAPSHOT_DIR``) it does
@@ -17,6 +19,7 @@ def _install():
     directory = os.environ.pop("HEAPDIFF_SNAPSHOT_DIR", None)
     python_dir = os.environ.pop("HEAPDIFF_PYTHON_DIR", None)
     ready = os.environ.pop("HEAPDIFF_READY_FILE", None)
+    frames = os.environ.pop("HEAPDIFF_TRACEMALLOC", None)
     here = os.path.dirname(os.path.abspath(__file__))
     path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and os.path.abspath(p) != here]
     if path:
@@ -34,6 +37,10 @@ def _install():
         sys.modules.setdefault("heapdiff", module)
         spec.loader.exec_module(module)
         module.install_signal_handler(signal.SIGUSR2, directory)
+        if frames:
+            import tracemalloc
+
+            tracemalloc.start(int(frames))
         if ready:
             tmp = ready + ".tmp"
             with open(tmp, "w") as f:

@@ -456,25 +456,48 @@ class IdTest(unittest.TestCase):
             self.assertEqual(s2.node(where2[i])["name"], __name__ + ".Beta")
 
 
+TRACED_PROGRAM = r"""
+import json, sys, tracemalloc
+sys.path.insert(0, sys.argv[2])
+import heapdiff
+
+class Payload(object):
+    __slots__ = ()
+
+class Thing(object):
+    def __init__(self):
+        self.payload = Payload()   # (not a list: lists come from a free list, untraced)
+
 def allocate_traced():
     things = []
     line = sys._getframe().f_lineno + 2
     for _ in range(10):
-        things.append(Holder())
+        things.append(Thing())
     return things, line
+
+tracemalloc.start(4)
+things, line = allocate_traced()
+heapdiff.write_snapshot(sys.argv[1])
+print(json.dumps({"ids": [heapdiff.snapshot_id(t) for t in things], "line": line,
+                  "size": sys.getsizeof(things[0])}))
+"""
 
 
 class TracemallocTest(unittest.TestCase):
+    """In a small child process: with tracemalloc on, every allocation of the writer is traced
+    too, which makes the write much slower than in an untraced process."""
+
     def test_allocation_stacks_name_the_allocating_line(self):
+        import subprocess
         d = tempfile.mkdtemp(prefix="heapdiff-pytest-")
         try:
-            tracemalloc.start(4)
-            try:
-                things, line = allocate_traced()
-                path = os.path.join(d, "traced.heapsnapshot")
-                heapdiff.write_snapshot(path)
-            finally:
-                tracemalloc.stop()
+            path = os.path.join(d, "traced.heapsnapshot")
+            program = os.path.join(d, "traced_program.py")
+            with open(program, "w") as f:
+                f.write(TRACED_PROGRAM)
+            here = os.path.dirname(os.path.abspath(heapdiff.__file__))
+            out = subprocess.check_output([sys.executable, program, path, here])
+            facts = json.loads(out.decode())
             s = Snapshot(path)
             data = s.data
             self.assertEqual(data["snapshot"]["trace_function_count"] * 6,
@@ -483,12 +506,13 @@ class TracemallocTest(unittest.TestCase):
             infos = [infos[i:i + 6] for i in range(0, len(infos), 6)]
             self.assertEqual(s.strings[infos[0][1]], "(root)")
             site = [i for i, f in enumerate(infos)
-                    if s.strings[f[1]] == "allocate_traced" and f[4] == line]
+                    if s.strings[f[1]] == "allocate_traced" and f[4] == facts["line"]]
             self.assertEqual(len(site), 1, "one function info for the allocating line")
             f = infos[site[0]]
-            self.assertEqual(os.path.abspath(s.strings[f[2]]), os.path.abspath(__file__))
+            self.assertEqual(os.path.abspath(s.strings[f[2]]), os.path.abspath(program))
             self.assertEqual(f[0], site[0])
-            # Flatten the tree: id -> (function info index, count, size).
+            # Flatten the tree: id -> (function info index, count, size); a node's children
+            # follow one another, 5 values each, in its last field.
             tree = {}
             stack = [data["trace_tree"]]
             while stack:
@@ -497,13 +521,19 @@ class TracemallocTest(unittest.TestCase):
                     tree[t[i]] = (t[i + 1], t[i + 2], t[i + 3])
                     stack.append(t[i + 4])
             self.assertEqual(data["trace_tree"][:4], [1, 0, 0, 0])
-            for obj in things:
-                node = s.node(s.ordinal_of(obj))
+            for node_id in facts["ids"]:
+                node = s.node(s.ordinal_of_id(node_id))
+                self.assertEqual(node["name"], "__main__.Thing")
                 self.assertIn(node["trace"], tree)
                 self.assertEqual(tree[node["trace"]][0], site[0])
-            fi, count, size = tree[s.node(s.ordinal_of(things[0]))["trace"]]
+            fi, count, size = tree[s.node(s.ordinal_of_id(facts["ids"][0]))["trace"]]
             self.assertGreaterEqual(count, 10)
-            self.assertGreaterEqual(size, 10 * sys.getsizeof(things[0]))
+            self.assertGreaterEqual(size, 10 * facts["size"])
+            # The payloads were allocated in Thing.__init__, called from allocate_traced.
+            payload = s.child(s.ordinal_of_id(facts["ids"][0]), "property", "payload")
+            self.assertNotEqual(s.node(payload)["trace"], 0)
+            self.assertEqual(infos[tree[s.node(payload)["trace"]][0]][1],
+                             s.strings.index("Thing.__init__"))
         finally:
             shutil.rmtree(d, ignore_errors=True)
 

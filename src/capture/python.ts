@@ -23,11 +23,12 @@ export const PYTHON_DIR = fileURLToPath(new URL('../../../python/', import.meta.
 export const BOOTSTRAP_DIR = join(PYTHON_DIR, 'heapdiff_bootstrap');
 export const PYTHON_WRITER = join(PYTHON_DIR, 'heapdiff.py');
 const READY_NAME = '.heapdiff-ready';
+/** tracemalloc's frames per stack under --track-allocations: enough to name the allocating function and its callers; each frame makes every traced allocation (the program's and the writer's) slower. */
+export const PYTHON_TRACE_FRAMES = 4;
 
 export async function runPython(options: CaptureOptions, schedule: Schedule, outDir: string): Promise<CaptureResult> {
   const command = options.command!;
   const { signal, onStatus } = options;
-  if (options.trackAllocations) throw new CaptureError('EUSAGE', '--track-allocations is for Node programs only');
   if (!existsSync(PYTHON_WRITER)) throw new CaptureError('ESTART', `heapdiff's Python writer is missing: ${PYTHON_WRITER}`);
   if (!existsSync(join(BOOTSTRAP_DIR, 'sitecustomize.py'))) throw new CaptureError('ESTART', `heapdiff's Python bootstrap is missing: ${BOOTSTRAP_DIR}`);
   if (signal?.aborted) throw new CaptureError('EABORTED', 'stopped before the program started');
@@ -43,6 +44,8 @@ export async function runPython(options: CaptureOptions, schedule: Schedule, out
     HEAPDIFF_SNAPSHOT_DIR: work,
     HEAPDIFF_READY_FILE: ready,
   };
+  // Allocation stacks through tracemalloc, started by the bootstrap before the program runs.
+  if (options.trackAllocations) env['HEAPDIFF_TRACEMALLOC'] = String(PYTHON_TRACE_FRAMES);
   if (schedule.step) {
     env['HEAPDIFF_STEP'] = '1';
     // The step marker must arrive when printed, not when a pipe buffer fills.

@@ -22,7 +22,7 @@ Options:
       --step             instead of a timer, take a snapshot each time the program logs the line
                          'heapdiff:snapshot' (Node: console.log('heapdiff:snapshot'); Python: print it
                          on stdout); the capture ends when the program does
-      --track-allocations  record allocation stacks from the start (Node only)
+      --track-allocations  record allocation stacks from the start (Python: tracemalloc)
       --keep-running     leave the program running after the snapshots (heapdiff waits for it)
       --json             print the list of files as JSON
       --verbose          status lines on stderr even when it is not a terminal

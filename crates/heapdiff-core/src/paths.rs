@@ -42,9 +42,8 @@ pub fn edge_step(graph: &Graph, e: usize) -> String {
         // shortcut V8 numbers reads as its target (`global`); one with a real name reads as that
         // name, which is how the Python writer roots modules (`wordseg._segmenter.words`).
         let to = graph.edge_to[e];
-        if from == ROOT && t == k.shortcut {
-            let name = graph.strings.get(graph.edge_name[e]);
-            if !name.is_empty() && !name.bytes().all(|b| b.is_ascii_digit()) {
+        if from == ROOT {
+            if let Some(name) = root_shortcut_name(graph, e) {
                 return format!("/{name}");
             }
         }
@@ -75,10 +74,30 @@ pub fn edge_step(graph: &Graph, e: usize) -> String {
     }
 }
 
+/// The name of a root shortcut edge `e` that has a real one (V8 numbers its shortcuts to the
+/// globals; the Python writer names each module's).
+fn root_shortcut_name(graph: &Graph, e: usize) -> Option<&str> {
+    let name = graph.strings.get(graph.edge_name[e]);
+    let named = graph.edge_type[e] == graph.edge_kinds.shortcut
+        && !name.is_empty()
+        && !name.bytes().all(|b| b.is_ascii_digit());
+    named.then_some(name)
+}
+
+/// How the first node of a path reads: by the name the root gives it, if any (a Python
+/// module: `wordseg`, not `module`), else by its own name.
+fn start_name(graph: &Graph, start: u32) -> &str {
+    graph
+        .edges(ROOT)
+        .filter(|&e| graph.edge_to[e] == start)
+        .find_map(|e| root_shortcut_name(graph, e))
+        .unwrap_or_else(|| graph.name(start))
+}
+
 /// The whole path as one line, starting with the name of its first node.
 pub fn format_path(graph: &Graph, path: &[usize], node: u32) -> String {
     let start = path.first().map_or(node, |&e| edge_source(graph, e));
-    let mut out = if start == ROOT { String::new() } else { graph.name(start).to_string() };
+    let mut out = if start == ROOT { String::new() } else { start_name(graph, start).to_string() };
     for &e in path {
         out.push_str(&edge_step(graph, e));
     }
