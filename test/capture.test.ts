@@ -309,11 +309,13 @@ describe('capture', { concurrency: 2 }, () => {
 
     it('injects the writer and takes snapshots on SIGUSR2, without leftovers', { ...TIMEOUT, skip }, async () => {
       const dir = freshDir('run-python-');
+      // Step mode: the program grows, then asks. (On a timer, a write longer than the interval
+      // leaves the program no time to run between two snapshots, so both could see the same.)
       const result = await captureSnapshots({
-        command: [python!, pythonProgram],
+        command: [python!, pythonProgram, '--step', '3'],
         connectTimeoutMs: 120_000, // python3 may be a pyenv shim, slow to start on a busy machine
         snapshots: 2,
-        intervalMs: 300,
+        step: true,
         outDir: dir,
         env: cleanEnv(),
         programOutput: 'ignore',
