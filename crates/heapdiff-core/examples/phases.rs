@@ -1,6 +1,21 @@
-//! Times each phase of opening a snapshot: `cargo run --release --example phases -- FILE`.
+//! Times each phase of opening a snapshot, with the process's resident memory (now and peak)
+//! when each phase starts: `cargo run --release --example phases -- FILE`.
 use heapdiff_core::Snapshot;
 use std::time::Instant;
+
+/// (VmRSS, VmHWM) in MB, from /proc/self/status (zeros where there is none).
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb >> 10)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: phases FILE");
@@ -8,14 +23,22 @@ fn main() {
     let mut last = String::new();
     let mut report = |phase: &str, _: u64, _: u64| {
         if phase != last {
-            eprintln!("{:>8.3} s  {phase}", start.elapsed().as_secs_f64());
+            let (rss, peak) = memory();
+            eprintln!("{:>8.3} s  {rss:>6} MB now, {peak:>6} MB peak  {phase}", start.elapsed().as_secs_f64());
             last = phase.to_string();
         }
     };
     match Snapshot::open(path.as_ref(), Some(&mut report)) {
         Ok(s) => {
             let sum = s.summary();
-            eprintln!("{:>8.3} s  loaded: {} nodes, {} edges, {} MB in memory", start.elapsed().as_secs_f64(), sum.node_count, sum.edge_count, sum.memory_bytes >> 20);
+            let (rss, peak) = memory();
+            eprintln!(
+                "{:>8.3} s  {rss:>6} MB now, {peak:>6} MB peak  loaded: {} nodes, {} edges, {} MB in memory",
+                start.elapsed().as_secs_f64(),
+                sum.node_count,
+                sum.edge_count,
+                sum.memory_bytes >> 20
+            );
         }
         Err(e) => {
             eprintln!("{e}");

@@ -1,8 +1,11 @@
-//! The dominator tree, by Lengauer–Tarjan over DevTools' *essential* edges.
+//! The dominator tree, by semi-NCA (Lengauer–Tarjan's semidominators, then nearest common
+//! ancestors) over DevTools' *essential* edges.
 //!
-//! This follows DevTools' `calculateDominatorsAndRetainedSizes` step for step — the same DFS
-//! edge order, the same handling of nodes the root cannot reach — so that even where the
-//! graph is odd (orphans, unreachable cliques) the tree, and so every retained size, matches.
+//! This follows DevTools' `calculateDominatorsAndRetainedSizes` where its choices shape the
+//! result — the same DFS edge order, the same handling of nodes the root cannot reach — so
+//! that even where the graph is odd (orphans, unreachable cliques) the tree, and so every
+//! retained size, matches. (DevTools ends with Lengauer–Tarjan's buckets instead; both give
+//! the one dominator tree, which tests/dominators.rs checks against the definition.)
 //! All traversals are iterative: heaps can be millions of objects deep.
 
 use crate::graph::Graph;
@@ -64,28 +67,11 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         return Dominators { idom: Vec::new(), preorder: Vec::new() };
     }
     // Essential predecessors, grouped by target.
-    let mut first_pred = vec![0u32; n + 1];
-    for e in 0..graph.edge_count() {
-        if essential.contains(e) {
-            first_pred[graph.edge_to[e] as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        first_pred[i + 1] += first_pred[i];
-    }
-    let mut preds = vec![0u32; first_pred[n] as usize];
-    {
-        let mut fill = first_pred.clone();
-        for from in 0..n as u32 {
-            for e in graph.edges(from) {
-                if essential.contains(e) {
-                    let to = graph.edge_to[e] as usize;
-                    preds[fill[to] as usize] = from;
-                    fill[to] += 1;
-                }
-            }
-        }
-    }
+    let (first_pred, preds) = group(n, || {
+        (0..n as u32).flat_map(move |from| {
+            graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from))
+        })
+    });
 
     // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
     let len = n + 1;
@@ -94,8 +80,8 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
     let mut count = 0u32;
+    let mut next_edge = vec![0u32; len];
     {
-        let mut next_edge = vec![0u32; len];
         let mut t = Dfs { parent: &mut parent, semi: &mut semi, vertex: &mut vertex, label: &mut label, next_edge: &mut next_edge, count: &mut count };
         let r = ROOT + 1;
         t.run(graph, essential, r);
@@ -122,13 +108,14 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     }
 
     let r = ROOT + 1;
-    let mut ancestor = vec![0u32; len];
-    let mut dom = vec![0u32; len];
-    // Buckets as linked lists: each vertex enters exactly one bucket once.
-    let mut bucket_head = vec![0u32; len];
-    let mut bucket_next = vec![0u32; len];
+    // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
+    // immediate dominator is the nearest common ancestor, in the tree built so far, of the
+    // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
+    // notes on the machine): `ancestor` takes over the DFS's scan positions, `label` becomes
+    // the preorder number, and the tree is built in place of `parent`.
+    let mut ancestor = next_edge;
+    ancestor.fill(0);
     let mut stack: Vec<u32> = Vec::new();
-
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
         if ancestor[v as usize] == 0 {
             return v;
@@ -149,7 +136,6 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         }
         label[v as usize]
     };
-
     for i in (2..=count).rev() {
         let w = vertex[i as usize];
         let node = (w - 1) as usize;
@@ -164,30 +150,33 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
                 semi[w as usize] = semi[u as usize];
             }
         }
-        let s = vertex[semi[w as usize] as usize] as usize;
-        bucket_next[w as usize] = bucket_head[s];
-        bucket_head[s] = w;
-        let pw = parent[w as usize];
-        ancestor[w as usize] = pw;
-        let mut v = bucket_head[pw as usize];
-        bucket_head[pw as usize] = 0;
-        while v != 0 {
-            let u = evaluate(v, &mut ancestor, &mut label, &semi);
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { pw };
-            v = bucket_next[v as usize];
-        }
+        ancestor[w as usize] = parent[w as usize];
     }
-    dom[0] = r;
+    drop((ancestor, preds, first_pred));
+    let number = &mut label;
+    for i in 1..=count {
+        number[vertex[i as usize] as usize] = i;
+    }
+    let mut dom = parent;
     dom[r as usize] = r;
     for i in 2..=count as usize {
         let w = vertex[i] as usize;
-        if dom[w] != vertex[semi[w] as usize] {
-            dom[w] = dom[dom[w] as usize];
+        let mut d = dom[w];
+        while number[d as usize] > semi[w] {
+            d = dom[d as usize];
         }
+        dom[w] = d;
     }
+    drop((semi, label));
 
-    let idom = (0..n).map(|node| dom[node + 1] - 1).collect();
-    let preorder = vertex[1..=count as usize].iter().map(|&v| v - 1).collect();
+    // Back from vertices to nodes, in place.
+    let mut idom = dom;
+    idom.remove(0);
+    idom.iter_mut().for_each(|d| *d -= 1);
+    let mut preorder = vertex;
+    preorder.truncate(count as usize + 1);
+    preorder.remove(0);
+    preorder.iter_mut().for_each(|v| *v -= 1);
     Dominators { idom, preorder }
 }
 
@@ -245,24 +234,8 @@ pub struct DominatedNodes {
 
 impl DominatedNodes {
     pub fn build(idom: &[u32]) -> DominatedNodes {
-        let n = idom.len();
-        let mut first = vec![0u32; n + 1];
-        for (node, &d) in idom.iter().enumerate() {
-            if node as u32 != ROOT {
-                first[d as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut fill = first.clone();
-        let mut nodes = vec![0u32; n.saturating_sub(1)];
-        for (node, &d) in idom.iter().enumerate() {
-            if node as u32 != ROOT {
-                nodes[fill[d as usize] as usize] = node as u32;
-                fill[d as usize] += 1;
-            }
-        }
+        let pairs = || idom.iter().enumerate().filter(|&(node, _)| node as u32 != ROOT).map(|(node, &d)| (d, node as u32));
+        let (first, nodes) = group(idom.len(), pairs);
         DominatedNodes { first, nodes }
     }
 
@@ -273,4 +246,25 @@ impl DominatedNodes {
     pub fn children(&self, node: u32) -> &[u32] {
         &self.nodes[self.first[node as usize] as usize..self.first[node as usize + 1] as usize]
     }
+}
+
+/// Groups `(key, item)` pairs by key (keys below `key_count`), keeping their order: items with
+/// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill;
+/// the fill uses `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
+fn group<I: Iterator<Item = (u32, u32)>>(key_count: usize, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
+    let mut first = vec![0u32; key_count + 1];
+    for (k, _) in pairs() {
+        first[k as usize + 1] += 1;
+    }
+    for i in 0..key_count {
+        first[i + 1] += first[i];
+    }
+    let mut items = vec![0u32; first[key_count] as usize];
+    for (k, item) in pairs() {
+        items[first[k as usize] as usize] = item;
+        first[k as usize] += 1;
+    }
+    first.copy_within(0..key_count, 1);
+    first[0] = 0;
+    (first, items)
 }

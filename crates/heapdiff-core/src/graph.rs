@@ -3,7 +3,7 @@
 //! which keep nodes in a `Uint32Array`); sums of sizes are `u64`.
 //!
 //! Bytes per node: type 1 + name 4 + id 4 + self size 4 + first edge 4 = 17
-//! (+4 with `trace_node_id`, +1 with `detachedness`). Bytes per edge: type 1 + name 4 + target 4 = 9.
+//! (+4 with `trace_node_id`, kept only when some node has a trace, +1 with `detachedness`). Bytes per edge: type 1 + name 4 + target 4 = 9.
 
 /// Node type indices of the types the analysis treats specially, resolved from the
 /// snapshot's own `meta` (a type the snapshot does not list gets `NONE`, matching nothing).

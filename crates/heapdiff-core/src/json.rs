@@ -62,7 +62,12 @@ pub struct JsonReader<'p, R> {
 
 impl<'p, R: Read> JsonReader<'p, R> {
     pub fn new(src: R, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
-        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base: 0, eof: false, progress }
+        JsonReader::starting_at(src, 0, progress)
+    }
+
+    /// A reader whose first byte is at offset `base` of the file (for offsets in errors).
+    pub fn starting_at(src: R, base: u64, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
+        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base, eof: false, progress }
     }
 
     pub fn offset(&self) -> u64 {
@@ -213,6 +218,23 @@ impl<'p, R: Read> JsonReader<'p, R> {
             }
             if !self.comma_or(b']', "',' or ']' in an array of integers")? {
                 return Ok(count);
+            }
+        }
+    }
+
+    /// Skips `[u, u, ...]` without reading the values (another reader parses them) by finding
+    /// the first `]`: in a well-formed array of integers that is its end, and in a malformed
+    /// one the parse of the values reports an error at an earlier offset.
+    pub fn skip_uint_array(&mut self) -> Result<()> {
+        self.expect(b'[', "'[' opening an array of integers")?;
+        loop {
+            if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {
+                self.pos += i + 1;
+                return Ok(());
+            }
+            self.pos = self.end;
+            if !self.ensure(1)? {
+                return Err(self.unexpected("',' or ']' in an array of integers"));
             }
         }
     }

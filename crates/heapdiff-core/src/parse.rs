@@ -1,60 +1,151 @@
 //! Streams a V8 `.heapsnapshot` into a [`Graph`], checking what it reads.
 //!
-//! The file is read once, front to back, through a reused buffer: numbers go straight into
-//! the graph's columns (sized up front from the header's counts), strings into one UTF-8
-//! buffer. Field positions come from `snapshot.meta`, never from assumptions.
+//! The file is read front to back through a reused buffer: numbers go straight into the
+//! graph's columns (sized up front from the header's counts), strings into one UTF-8 buffer.
+//! Field positions come from `snapshot.meta`, never from assumptions. From a file, the two
+//! big arrays (`nodes` and `edges`) are parsed on threads of their own, each reading the file
+//! from the array's offset, while this thread skips over them to the rest (the strings).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{EdgeKinds, FunctionInfo, Graph, Location, NodeKinds, Strings, Trace, TraceNode};
 use crate::json::{JsonReader, Value};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ScopedJoinHandle;
+use std::time::Duration;
 
 /// Parses the snapshot at `path`; errors name the file. `progress` is called with the number
 /// of bytes read so far.
 pub fn parse_file(path: &Path, progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
-    let file = File::open(path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?;
-    parse(file, progress).map_err(|e| e.with_file(path))
+    let file = File::open(path).map_err(|e| cannot_open(e, path))?;
+    read(file, progress, Some(path)).map_err(|e| e.with_file(path))
 }
 
-/// Parses a snapshot from any reader.
+/// Parses a snapshot from any reader, on this thread alone.
 pub fn parse<R: Read>(src: R, progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
-    let mut r = JsonReader::new(src, progress);
-    let mut p = Parser::default();
-    r.expect(b'{', "'{' opening the snapshot object")?;
-    r.skip_ws()?;
-    if r.peek()? != Some(b'}') {
-        loop {
+    read(src, progress, None)
+}
+
+fn cannot_open(e: std::io::Error, path: &Path) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path)
+}
+
+#[derive(Clone, Copy)]
+enum Array {
+    Nodes,
+    Edges,
+}
+
+enum Section {
+    Nodes(Nodes),
+    Edges(Edges),
+}
+
+fn read_array<R: Read>(r: &mut JsonReader<R>, h: &Header, array: Array) -> Result<Section> {
+    match array {
+        Array::Nodes => read_nodes(r, h).map(Section::Nodes),
+        Array::Edges => read_edges(r, h).map(Section::Edges),
+    }
+}
+
+/// The parse; with `path` (the file `src` reads), the big arrays go to threads of their own.
+fn read<R: Read>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path: Option<&Path>) -> Result<Graph> {
+    // Bytes done: what this thread read, less what it skipped, plus what the threads read.
+    let skipped = AtomicU64::new(0);
+    let threads_read = AtomicU64::new(0);
+    let mut report = |main: u64| {
+        if let Some(p) = progress.as_mut() {
+            p(main - skipped.load(Ordering::Relaxed) + threads_read.load(Ordering::Relaxed));
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut r = JsonReader::new(src, Some(&mut report));
+        let mut p = Parser::default();
+        let mut threads: Vec<ScopedJoinHandle<Result<Section>>> = Vec::new();
+        let mut members = || -> Result<u64> {
+            r.expect(b'{', "'{' opening the snapshot object")?;
             r.skip_ws()?;
-            let key_at = r.offset();
-            let key = r.string()?;
-            r.expect(b':', "':' after a key")?;
-            match key.as_str() {
-                "snapshot" => p.header(&mut r, key_at)?,
-                "nodes" => p.nodes(&mut r, key_at)?,
-                "edges" => p.edges(&mut r, key_at)?,
-                "strings" => {
-                    r.string_array(&mut p.string_bytes, &mut p.string_ends)?;
-                    p.seen_strings = true;
+            if r.peek()? != Some(b'}') {
+                loop {
+                    r.skip_ws()?;
+                    let key_at = r.offset();
+                    let key = r.string()?;
+                    r.expect(b':', "':' after a key")?;
+                    match key.as_str() {
+                        "snapshot" => p.header(&mut r, key_at)?,
+                        "nodes" | "edges" => {
+                            let array = if key == "nodes" { Array::Nodes } else { Array::Edges };
+                            let h = p.header_before(key_at, &key)?.clone();
+                            match path {
+                                None => p.add(read_array(&mut r, &h, array)?),
+                                Some(path) => {
+                                    r.skip_ws()?;
+                                    let at = r.offset();
+                                    let threads_read = &threads_read;
+                                    threads.push(scope.spawn(move || {
+                                        let mut file = File::open(path).map_err(|e| cannot_open(e, path))?;
+                                        file.seek(SeekFrom::Start(at)).map_err(|e| Error::at(ErrorKind::Io, at, format!("seek failed: {e}")))?;
+                                        let mut last = at;
+                                        let mut count = |done: u64| {
+                                            threads_read.fetch_add(done - last, Ordering::Relaxed);
+                                            last = done;
+                                        };
+                                        read_array(&mut JsonReader::starting_at(file, at, Some(&mut count)), &h, array)
+                                    }));
+                                    r.skip_uint_array()?;
+                                    skipped.fetch_add(r.offset() - at, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                        "strings" => {
+                            r.string_array(&mut p.string_bytes, &mut p.string_ends)?;
+                            p.seen_strings = true;
+                        }
+                        "locations" => p.locations(&mut r, key_at)?,
+                        "trace_function_infos" => p.function_infos(&mut r, key_at)?,
+                        "trace_tree" => p.trace_tree(&mut r)?,
+                        "samples" => p.samples(&mut r)?,
+                        _ => r.skip_value()?,
+                    }
+                    if !r.comma_or(b'}', "',' or '}' after a top-level member")? {
+                        break;
+                    }
                 }
-                "locations" => p.locations(&mut r, key_at)?,
-                "trace_function_infos" => p.function_infos(&mut r, key_at)?,
-                "trace_tree" => p.trace_tree(&mut r)?,
-                "samples" => p.samples(&mut r)?,
-                _ => r.skip_value()?,
+            } else {
+                r.expect(b'}', "'}'")?;
             }
-            if !r.comma_or(b'}', "',' or '}' after a top-level member")? {
-                break;
+            let end = r.offset();
+            r.expect_end()?;
+            Ok(end)
+        };
+        let result = members();
+        let done = r.offset();
+        drop(r);
+        // The first error in the file wins, as if one reader had read it all; on a tie the
+        // thread's, which read the values this thread skipped.
+        let mut error = result.as_ref().err().cloned();
+        for t in threads {
+            while !t.is_finished() {
+                std::thread::sleep(Duration::from_millis(50));
+                report(done);
+            }
+            // A panic on a thread resurfaces here, where the binding catches it.
+            match t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                Ok(section) => p.add(section),
+                Err(e) => {
+                    if error.as_ref().is_none_or(|first| e.offset.unwrap_or(0) <= first.offset.unwrap_or(u64::MAX)) {
+                        error = Some(e);
+                    }
+                }
             }
         }
-    } else {
-        r.expect(b'}', "'}'")?;
-    }
-    let end = r.offset();
-    r.expect_end()?;
-    p.finish(end)
+        match error {
+            Some(e) => Err(e),
+            None => p.finish(result?),
+        }
+    })
 }
 
 /// Positions of the fields we use within each node / edge record.
@@ -76,37 +167,54 @@ struct Layout {
     function_info_fields: Vec<String>,
 }
 
-#[derive(Default)]
-struct Parser {
-    layout: Option<Layout>,
+/// What the `snapshot` header says, which the arrays are read by.
+#[derive(Default, Clone)]
+struct Header {
+    layout: Layout,
     node_count: u64,
     edge_count: u64,
     node_types: Vec<String>,
     edge_types: Vec<String>,
     extra_native_bytes: u64,
-    seen_nodes: bool,
-    seen_edges: bool,
-    seen_strings: bool,
+}
 
+/// The `nodes` array, by column.
+struct Nodes {
     node_type: Vec<u8>,
     node_name: Vec<u32>,
     node_id: Vec<u32>,
     self_size: Vec<u32>,
-    node_edge_count: Vec<u32>,
+    edge_count: Vec<u32>,
     trace_node_id: Option<Vec<u32>>,
     detachedness: Option<Vec<u8>>,
+    /// The largest name (a string index), with its offset.
+    max_name: Option<(u32, u64)>,
+}
+
+/// The `edges` array, by column.
+struct Edges {
     edge_type: Vec<u8>,
     edge_name: Vec<u32>,
     edge_to: Vec<u32>,
+    /// The largest name that is a string index, with its offset.
+    max_name: Option<(u32, u64)>,
+    /// Where the array ends.
+    end: u64,
+}
+
+#[derive(Default)]
+struct Parser {
+    header: Option<Header>,
+    nodes: Option<Nodes>,
+    edges: Option<Edges>,
+    seen_strings: bool,
     string_bytes: Vec<u8>,
     string_ends: Vec<u64>,
     locations: Vec<Location>,
     trace: Trace,
-
     /// The largest string index referred to, with the offset of its first use, checked once
     /// the strings (which come last) are known.
     max_string: Option<(u32, u64)>,
-    edges_end: u64,
 }
 
 fn field_list(meta: &Value, key: &str, at: u64) -> Result<Vec<String>> {
@@ -152,15 +260,38 @@ fn format_err(at: u64, message: impl Into<String>) -> Error {
 }
 
 impl Parser {
+    fn header_before(&self, at: u64, what: &str) -> Result<&Header> {
+        self.header.as_ref().ok_or_else(|| format_err(at, format!("expected the 'snapshot' header before '{what}'")))
+    }
+
     fn layout(&self, at: u64, what: &str) -> Result<Layout> {
-        self.layout
-            .clone()
-            .ok_or_else(|| format_err(at, format!("expected the 'snapshot' header before '{what}'")))
+        self.header_before(at, what).map(|h| h.layout.clone())
+    }
+
+    fn node_values(&self) -> u64 {
+        self.header.as_ref().map_or(0, |h| h.node_count * h.layout.node_fields as u64)
     }
 
     fn note_string(&mut self, index: u32, at: u64) {
         if self.max_string.is_none_or(|(m, _)| index > m) {
             self.max_string = Some((index, at));
+        }
+    }
+
+    fn add(&mut self, section: Section) {
+        match section {
+            Section::Nodes(n) => {
+                if let Some((m, off)) = n.max_name {
+                    self.note_string(m, off);
+                }
+                self.nodes = Some(n);
+            }
+            Section::Edges(e) => {
+                if let Some((m, off)) = e.max_name {
+                    self.note_string(m, off);
+                }
+                self.edges = Some(e);
+            }
         }
     }
 
@@ -185,158 +316,18 @@ impl Parser {
             location_fields: field_list(meta, "location_fields", at).unwrap_or_default(),
             function_info_fields: field_list(meta, "trace_function_info_fields", at).unwrap_or_default(),
         };
-        self.node_types = type_list(meta, "node_types", at)?;
-        self.edge_types = type_list(meta, "edge_types", at)?;
-        if self.node_types.len() > 255 || self.edge_types.len() > 255 {
+        let node_types = type_list(meta, "node_types", at)?;
+        let edge_types = type_list(meta, "edge_types", at)?;
+        if node_types.len() > 255 || edge_types.len() > 255 {
             return Err(format_err(at, "expected at most 255 node or edge types"));
         }
-        self.node_count = count(&header, "node_count", at)?;
-        self.edge_count = count(&header, "edge_count", at)?;
-        if self.node_count >= u32::MAX as u64 || self.edge_count >= u32::MAX as u64 {
+        let node_count = count(&header, "node_count", at)?;
+        let edge_count = count(&header, "edge_count", at)?;
+        if node_count >= u32::MAX as u64 || edge_count >= u32::MAX as u64 {
             return Err(format_err(at, "expected fewer than 2^32 nodes and edges (the most supported)"));
         }
-        self.extra_native_bytes = header.get("extra_native_bytes").and_then(Value::as_u64).unwrap_or(0);
-        self.layout = Some(layout);
-        Ok(())
-    }
-
-    fn nodes<R: Read>(&mut self, r: &mut JsonReader<R>, at: u64) -> Result<()> {
-        let l = self.layout(at, "nodes")?;
-        let n = self.node_count as usize;
-        self.node_type = Vec::with_capacity(n);
-        self.node_name = Vec::with_capacity(n);
-        self.node_id = Vec::with_capacity(n);
-        self.self_size = Vec::with_capacity(n);
-        self.node_edge_count = Vec::with_capacity(n);
-        if l.n_trace.is_some() {
-            self.trace_node_id = Some(Vec::with_capacity(n));
-        }
-        if l.n_detached.is_some() {
-            self.detachedness = Some(Vec::with_capacity(n));
-        }
-        let type_count = self.node_types.len() as u64;
-        let expected = self.node_count * l.node_fields as u64;
-        let mut k = 0usize;
-        let mut seen = 0u64;
-        let mut max_name: Option<(u32, u64)> = None;
-        let array_at = r.offset();
-        r.uint_array(|v, off| {
-            seen += 1;
-            if seen > expected {
-                return Err(format_err(off, format!("expected at most {expected} node values (node_count {} × {} fields), found more", self.node_count, l.node_fields)));
-            }
-            if k == l.n_type {
-                if v >= type_count {
-                    return Err(format_err(off, format!("expected a node type below {type_count} (the types meta lists), found {v}")));
-                }
-                self.node_type.push(v as u8);
-            } else if k == l.n_name {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node name index below 2^32"))?;
-                if max_name.is_none_or(|(m, _)| v > m) {
-                    max_name = Some((v, off));
-                }
-                self.node_name.push(v);
-            } else if k == l.n_id {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node id below 2^32"))?;
-                self.node_id.push(v);
-            } else if k == l.n_size {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a self_size below 2^32"))?;
-                self.self_size.push(v);
-            } else if k == l.n_edges {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node edge_count below 2^32"))?;
-                self.node_edge_count.push(v);
-            } else if Some(k) == l.n_trace {
-                let v = u32::try_from(v).map_err(|_| format_err(off, "expected a trace_node_id below 2^32"))?;
-                if let Some(t) = self.trace_node_id.as_mut() {
-                    t.push(v);
-                }
-            } else if Some(k) == l.n_detached {
-                if let Some(d) = self.detachedness.as_mut() {
-                    d.push(v.min(255) as u8);
-                }
-            }
-            k += 1;
-            if k == l.node_fields {
-                k = 0;
-            }
-            Ok(())
-        })?;
-        if seen != expected {
-            return Err(format_err(
-                array_at,
-                format!("expected {} node values (node_count {} × {} fields), found {seen}", expected, self.node_count, l.node_fields),
-            ));
-        }
-        if let Some((m, off)) = max_name {
-            self.note_string(m, off);
-        }
-        self.seen_nodes = true;
-        Ok(())
-    }
-
-    fn edges<R: Read>(&mut self, r: &mut JsonReader<R>, at: u64) -> Result<()> {
-        let l = self.layout(at, "edges")?;
-        let e = self.edge_count as usize;
-        self.edge_type = Vec::with_capacity(e);
-        self.edge_name = Vec::with_capacity(e);
-        self.edge_to = Vec::with_capacity(e);
-        let kinds = EdgeKinds::resolve(&self.edge_types);
-        let type_count = self.edge_types.len() as u64;
-        let expected = self.edge_count * l.edge_fields as u64;
-        let node_values = self.node_count * l.node_fields as u64;
-        let mut k = 0usize;
-        let mut seen = 0u64;
-        let mut kind = 0u8;
-        let mut max_name: Option<(u32, u64)> = None;
-        let array_at = r.offset();
-        // Field order within an edge comes from meta; the name's meaning depends on the type,
-        // so remember the name until the record is complete.
-        let mut pending_name: Option<(u64, u64)> = None;
-        r.uint_array(|v, off| {
-            seen += 1;
-            if seen > expected {
-                return Err(format_err(off, format!("expected at most {expected} edge values (edge_count {} × {} fields), found more", self.edge_count, l.edge_fields)));
-            }
-            if k == l.e_type {
-                if v >= type_count {
-                    return Err(format_err(off, format!("expected an edge type below {type_count} (the types meta lists), found {v}")));
-                }
-                kind = v as u8;
-                self.edge_type.push(kind);
-            } else if k == l.e_name {
-                pending_name = Some((v, off));
-            } else if k == l.e_to {
-                if v >= node_values || v % l.node_fields as u64 != 0 {
-                    return Err(format_err(
-                        off,
-                        format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {v}", l.node_fields),
-                    ));
-                }
-                self.edge_to.push((v / l.node_fields as u64) as u32);
-            }
-            k += 1;
-            if k == l.edge_fields {
-                k = 0;
-                let (name, name_at) = pending_name.take().unwrap_or((0, off));
-                let name = u32::try_from(name).map_err(|_| format_err(name_at, "expected an edge name or index below 2^32"))?;
-                if kind != kinds.element && kind != kinds.hidden && max_name.is_none_or(|(m, _)| name > m) {
-                    max_name = Some((name, name_at));
-                }
-                self.edge_name.push(name);
-            }
-            Ok(())
-        })?;
-        if seen != expected {
-            return Err(format_err(
-                array_at,
-                format!("expected {} edge values (edge_count {} × {} fields), found {seen}", expected, self.edge_count, l.edge_fields),
-            ));
-        }
-        if let Some((m, off)) = max_name {
-            self.note_string(m, off);
-        }
-        self.edges_end = r.offset();
-        self.seen_edges = true;
+        let extra_native_bytes = header.get("extra_native_bytes").and_then(Value::as_u64).unwrap_or(0);
+        self.header = Some(Header { layout, node_count, edge_count, node_types, edge_types, extra_native_bytes });
         Ok(())
     }
 
@@ -348,7 +339,7 @@ impl Parser {
         let script = position(f, "script_id", "location_fields", at)?;
         let line = position(f, "line", "location_fields", at)?;
         let column = position(f, "column", "location_fields", at)?;
-        let node_values = self.node_count * l.node_fields as u64;
+        let node_values = self.node_values();
         let mut record = vec![0u64; width];
         let mut k = 0usize;
         let mut record_at = 0u64;
@@ -479,15 +470,15 @@ impl Parser {
     }
 
     fn finish(self, end: u64) -> Result<Graph> {
-        if self.layout.is_none() {
+        let Some(header) = self.header else {
             return Err(format_err(end, "expected a 'snapshot' header before the end of the file"));
-        }
-        if !self.seen_nodes {
+        };
+        let Some(nodes) = self.nodes else {
             return Err(format_err(end, "expected a 'nodes' array before the end of the file"));
-        }
-        if !self.seen_edges {
+        };
+        let Some(edges) = self.edges else {
             return Err(format_err(end, "expected an 'edges' array before the end of the file"));
-        }
+        };
         if !self.seen_strings {
             return Err(format_err(end, "expected a 'strings' array before the end of the file"));
         }
@@ -496,40 +487,175 @@ impl Parser {
                 return Err(format_err(off, format!("expected a string index below {} (the strings count), found {m}", self.string_ends.len())));
             }
         }
-        let mut first_edge = Vec::with_capacity(self.node_edge_count.len() + 1);
+        let mut first_edge = Vec::with_capacity(nodes.edge_count.len() + 1);
         let mut sum = 0u64;
         first_edge.push(0u32);
-        for &c in &self.node_edge_count {
+        for &c in &nodes.edge_count {
             sum += c as u64;
             first_edge.push(sum.min(u32::MAX as u64) as u32);
         }
-        if sum != self.edge_count {
+        if sum != header.edge_count {
             return Err(format_err(
-                self.edges_end,
-                format!("expected the nodes' edge_count fields to sum to edge_count {}, found {sum}", self.edge_count),
+                edges.end,
+                format!("expected the nodes' edge_count fields to sum to edge_count {}, found {sum}", header.edge_count),
             ));
         }
-        let node_kinds = NodeKinds::resolve(&self.node_types);
-        let edge_kinds = EdgeKinds::resolve(&self.edge_types);
+        drop(nodes.edge_count);
+        let node_kinds = NodeKinds::resolve(&header.node_types);
+        let edge_kinds = EdgeKinds::resolve(&header.edge_types);
         Ok(Graph {
-            node_type: self.node_type,
-            node_name: self.node_name,
-            node_id: self.node_id,
-            self_size: self.self_size,
+            node_type: nodes.node_type,
+            node_name: nodes.node_name,
+            node_id: nodes.node_id,
+            self_size: nodes.self_size,
             first_edge,
-            trace_node_id: self.trace_node_id,
-            detachedness: self.detachedness,
-            edge_type: self.edge_type,
-            edge_name: self.edge_name,
-            edge_to: self.edge_to,
+            // Snapshots taken without allocation tracking carry the column too, all zeros.
+            trace_node_id: nodes.trace_node_id.filter(|t| t.iter().any(|&v| v != 0)),
+            detachedness: nodes.detachedness,
+            edge_type: edges.edge_type,
+            edge_name: edges.edge_name,
+            edge_to: edges.edge_to,
             strings: Strings::from_parts(self.string_bytes, self.string_ends),
-            node_types: self.node_types,
-            edge_types: self.edge_types,
+            node_types: header.node_types,
+            edge_types: header.edge_types,
             node_kinds,
             edge_kinds,
             locations: self.locations,
             trace: self.trace,
-            extra_native_bytes: self.extra_native_bytes,
+            extra_native_bytes: header.extra_native_bytes,
         })
     }
+}
+
+/// Reads an array of exactly `expected` integers (`what` values, so many because of `why`),
+/// handing each with its offset to `f`.
+fn exact_uint_array<R: Read>(
+    r: &mut JsonReader<R>,
+    expected: u64,
+    what: &str,
+    why: &str,
+    mut f: impl FnMut(u64, u64) -> Result<()>,
+) -> Result<()> {
+    let array_at = r.offset();
+    let mut seen = 0u64;
+    r.uint_array(|v, off| {
+        seen += 1;
+        if seen > expected {
+            return Err(format_err(off, format!("expected at most {expected} {what} values ({why}), found more")));
+        }
+        f(v, off)
+    })?;
+    if seen != expected {
+        return Err(format_err(array_at, format!("expected {expected} {what} values ({why}), found {seen}")));
+    }
+    Ok(())
+}
+
+fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
+    let l = &h.layout;
+    let n = h.node_count as usize;
+    let mut c = Nodes {
+        node_type: Vec::with_capacity(n),
+        node_name: Vec::with_capacity(n),
+        node_id: Vec::with_capacity(n),
+        self_size: Vec::with_capacity(n),
+        edge_count: Vec::with_capacity(n),
+        trace_node_id: l.n_trace.map(|_| Vec::with_capacity(n)),
+        detachedness: l.n_detached.map(|_| Vec::with_capacity(n)),
+        max_name: None,
+    };
+    let type_count = h.node_types.len() as u64;
+    let why = format!("node_count {} × {} fields", h.node_count, l.node_fields);
+    let mut k = 0usize;
+    exact_uint_array(r, h.node_count * l.node_fields as u64, "node", &why, |v, off| {
+        if k == l.n_type {
+            if v >= type_count {
+                return Err(format_err(off, format!("expected a node type below {type_count} (the types meta lists), found {v}")));
+            }
+            c.node_type.push(v as u8);
+        } else if k == l.n_name {
+            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node name index below 2^32"))?;
+            if c.max_name.is_none_or(|(m, _)| v > m) {
+                c.max_name = Some((v, off));
+            }
+            c.node_name.push(v);
+        } else if k == l.n_id {
+            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node id below 2^32"))?;
+            c.node_id.push(v);
+        } else if k == l.n_size {
+            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a self_size below 2^32"))?;
+            c.self_size.push(v);
+        } else if k == l.n_edges {
+            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node edge_count below 2^32"))?;
+            c.edge_count.push(v);
+        } else if Some(k) == l.n_trace {
+            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a trace_node_id below 2^32"))?;
+            if let Some(t) = c.trace_node_id.as_mut() {
+                t.push(v);
+            }
+        } else if Some(k) == l.n_detached {
+            if let Some(d) = c.detachedness.as_mut() {
+                d.push(v.min(255) as u8);
+            }
+        }
+        k += 1;
+        if k == l.node_fields {
+            k = 0;
+        }
+        Ok(())
+    })?;
+    Ok(c)
+}
+
+fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Edges> {
+    let l = &h.layout;
+    let e = h.edge_count as usize;
+    let mut c = Edges {
+        edge_type: Vec::with_capacity(e),
+        edge_name: Vec::with_capacity(e),
+        edge_to: Vec::with_capacity(e),
+        max_name: None,
+        end: 0,
+    };
+    let kinds = EdgeKinds::resolve(&h.edge_types);
+    let type_count = h.edge_types.len() as u64;
+    let why = format!("edge_count {} × {} fields", h.edge_count, l.edge_fields);
+    let node_values = h.node_count * l.node_fields as u64;
+    let mut k = 0usize;
+    let mut kind = 0u8;
+    // Field order within an edge comes from meta; the name's meaning depends on the type,
+    // so remember the name until the record is complete.
+    let mut pending_name: Option<(u64, u64)> = None;
+    exact_uint_array(r, h.edge_count * l.edge_fields as u64, "edge", &why, |v, off| {
+        if k == l.e_type {
+            if v >= type_count {
+                return Err(format_err(off, format!("expected an edge type below {type_count} (the types meta lists), found {v}")));
+            }
+            kind = v as u8;
+            c.edge_type.push(kind);
+        } else if k == l.e_name {
+            pending_name = Some((v, off));
+        } else if k == l.e_to {
+            if v >= node_values || v % l.node_fields as u64 != 0 {
+                return Err(format_err(
+                    off,
+                    format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {v}", l.node_fields),
+                ));
+            }
+            c.edge_to.push((v / l.node_fields as u64) as u32);
+        }
+        k += 1;
+        if k == l.edge_fields {
+            k = 0;
+            let (name, name_at) = pending_name.take().unwrap_or((0, off));
+            let name = u32::try_from(name).map_err(|_| format_err(name_at, "expected an edge name or index below 2^32"))?;
+            if kind != kinds.element && kind != kinds.hidden && c.max_name.is_none_or(|(m, _)| name > m) {
+                c.max_name = Some((name, name_at));
+            }
+            c.edge_name.push(name);
+        }
+        Ok(())
+    })?;
+    c.end = r.offset();
+    Ok(c)
 }

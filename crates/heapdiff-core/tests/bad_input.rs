@@ -20,11 +20,20 @@ fn error_of(text: &str) -> heapdiff_core::Error {
     error_of_bytes(text.as_bytes())
 }
 
+/// The error of parsing `text`, which must be the same from a file, where the big arrays are
+/// parsed on threads of their own, as from memory, where one reader reads it all.
 fn error_of_bytes(text: &[u8]) -> heapdiff_core::Error {
-    match parse(text, None) {
+    let e = match parse(text, None) {
         Ok(_) => panic!("accepted bad input: {text:?}"),
         Err(e) => e,
-    }
+    };
+    let path = std::env::temp_dir().join(format!("heapdiff-bad-input-{}-{:?}.heapsnapshot", std::process::id(), std::thread::current().id()));
+    std::fs::write(&path, text).unwrap();
+    let from_file = parse_file(&path, None).err();
+    std::fs::remove_file(&path).unwrap();
+    let from_file = from_file.unwrap_or_else(|| panic!("accepted bad input from a file: {text:?}"));
+    assert_eq!((&from_file.kind, from_file.offset, &from_file.message), (&e.kind, e.offset, &e.message), "{text:?}");
+    e
 }
 
 #[test]
