@@ -470,7 +470,9 @@ class _Writer(object):
         if kind == K_DICT or kind == K_SET or kind == K_DEQUE:
             try:   # another thread may change it meanwhile
                 if kind == K_DICT:
-                    return list(itertools.chain.from_iterable(dict.items(obj)))
+                    targets = list(dict.keys(obj))      # no tuple per item, unlike items()
+                    targets += dict.values(obj)
+                    return targets
                 return list(obj)
             except RuntimeError:
                 return gc.get_referents(obj)
@@ -1027,8 +1029,7 @@ def write_snapshot(path, collect=True):
 
 
 def _write(objs, path):
-    """One write, phase by phase; each phase is a function of its own (see "Costs and
-    bounds")."""
+    """One write: _write_phases into temporary files, then the rename and the new registry."""
     global _traceback_at
     tracing = tracemalloc.is_tracing()
     if tracing and sys.version_info[:2] == (3, 11):
@@ -1036,14 +1037,6 @@ def _write(objs, path):
             _traceback_at = _traceback_at_311()
         _make_line_arrays()
     w = _Writer(objs, tracing)
-    own, first = _own_frames()
-    own_ids = set(map(id, own))
-    threads = _threads(first)
-    modules = _modules(w)
-    _discover(w, threads, modules, own_ids)
-    w.head = 3 + len(threads)            # root, (GC roots), (Thread frames), threads
-    _node_set(w, own_ids)
-    own = own_ids = first = None
     path = os.path.abspath(path)
     prefix = "." + os.path.basename(path) + "."
     directory = os.path.dirname(path)
@@ -1052,18 +1045,7 @@ def _write(objs, path):
     out = os.fdopen(fd, "wb", 1 << 20)
     w.eout = os.fdopen(efd, "w+b", 1 << 20)
     try:
-        counts_at = _header(out, w.head + w.n + 1)
-        head_edges = _head_nodes(w, out, threads, modules)
-        threads = modules = None
-        _object_nodes(w, out)
-        untracked = _untracked_node(w, out)
-        _edges(w, out, head_edges, untracked)
-        head_edges = untracked = None
-        objs.clear()
-        w.lookup = w.referenced = w.attr_flags = None
-        trace_function_count = _traces(w, out)
-        _strings(w, out)
-        _finish(out, counts_at, w.edge_count, trace_function_count)
+        _write_phases(w, out)
         os.replace(tmp, path)
         tmp = None
         _commit(w)
@@ -1080,6 +1062,30 @@ def _write(objs, path):
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _write_phases(w, out):
+    """The snapshot, phase by phase, each a function of its own (see "Costs and bounds")."""
+    own, first = _own_frames()
+    own_ids = set(map(id, own))
+    threads = _threads(first)
+    modules = _modules(w)
+    _discover(w, threads, modules, own_ids)
+    w.head = 3 + len(threads)            # root, (GC roots), (Thread frames), threads
+    _node_set(w, own_ids)
+    own = own_ids = first = None
+    counts_at = _header(out, w.head + w.n + 1)
+    head_edges = _head_nodes(w, out, threads, modules)
+    threads = modules = None
+    _object_nodes(w, out)
+    untracked = _untracked_node(w, out)
+    _edges(w, out, head_edges, untracked)
+    head_edges = untracked = None
+    w.objs.clear()
+    w.lookup = w.referenced = w.attr_flags = None
+    trace_function_count = _traces(w, out)
+    _strings(w, out)
+    _finish(out, counts_at, w.edge_count, trace_function_count)
 
 
 def _threads(first):
@@ -1135,7 +1141,7 @@ def _discover(w, threads, modules, own_ids):
             extras.append(m)
     visit = w.visit
     for obj in w.objs:
-        if id(obj) not in own_ids:
+        if type(obj) is not types.FrameType or id(obj) not in own_ids:     # (id() makes an int)
             visit(obj)
     i = 0
     while i < len(extras):
