@@ -11,6 +11,7 @@ use crate::dominators::DominatedNodes;
 use crate::retained::group_retained;
 use crate::graph::{Graph, Location};
 use std::cmp::Ordering;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
@@ -120,14 +121,14 @@ fn object_class_name(raw: &str) -> std::borrow::Cow<'_, str> {
     raw.into()
 }
 
-pub fn location_map(graph: &Graph) -> HashMap<u32, Location> {
+pub fn location_map(graph: &Graph) -> FxHashMap<u32, Location> {
     // Later entries win, as in DevTools' map.
     graph.locations.iter().map(|l| (l.node, *l)).collect()
 }
 
 /// Assigns every node its class. Plain objects are named by `definitions` when given (DevTools
 /// classifies a diff's base snapshot with the current snapshot's), else by the snapshot's own.
-pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>, definitions: Option<&[Vec<String>]>) -> Classes {
+pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions: Option<&[Vec<String>]>) -> Classes {
     let n = graph.node_count();
     let k = graph.node_kinds;
     let mut names = Interner { names: Vec::new(), by_name: HashMap::new() };
@@ -139,9 +140,10 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>, definitions: 
         graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
     let interfaces = plain_object_names(graph, definitions);
     let interface_classes: Vec<u32> = interfaces.names.iter().map(|name| names.intern(name)).collect();
-    let mut by_raw_name: HashMap<u32, u32> = HashMap::new();
-    let mut name_of = vec![0u32; n];
-    for (i, slot) in name_of.iter_mut().enumerate() {
+    let mut by_raw_name: FxHashMap<u32, u32> = FxHashMap::default();
+    // Each node's class name first; the loop below turns it into the node's class in place.
+    let mut node_class = vec![0u32; n];
+    for (i, slot) in node_class.iter_mut().enumerate() {
         let t = graph.node_type[i];
         *slot = if t == k.hidden {
             system
@@ -174,11 +176,10 @@ pub fn classify(graph: &Graph, locations: &HashMap<u32, Location>, definitions: 
     // Class keys: the name, plus the constructor's location for objects that have one.
     let mut keys: Vec<String> = Vec::new();
     let mut class_names: Vec<String> = Vec::new();
-    let mut by_name_class: HashMap<u32, u32> = HashMap::new();
-    let mut by_location: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
-    let mut node_class = vec![0u32; n];
+    let mut by_name_class: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
     for i in 0..n {
-        let name = name_of[i];
+        let name = node_class[i];
         let loc = if graph.node_type[i] == k.object { locations.get(&(i as u32)) } else { None };
         node_class[i] = match loc {
             Some(l) => *by_location.entry((l.script_id, l.line, l.column, name)).or_insert_with(|| {
@@ -205,7 +206,7 @@ struct Interfaces {
     names: Vec<String>,
     definitions: Vec<Vec<String>>,
     /// Plain-object node -> index into `names`.
-    of_node: HashMap<u32, u32>,
+    of_node: FxHashMap<u32, u32>,
 }
 
 /// DevTools names plain `Object`s after the property sets that at least 2 objects (and one in
@@ -234,7 +235,7 @@ fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfa
         }
     };
     if definitions.is_empty() {
-        return Interfaces { names: Vec::new(), definitions: Vec::new(), of_node: HashMap::new() };
+        return Interfaces { names: Vec::new(), definitions: Vec::new(), of_node: FxHashMap::default() };
     }
     let names = match foreign {
         Some(foreign) => foreign.iter().map(|d| interface_name(d.iter().map(String::as_str))).collect(),
@@ -320,7 +321,7 @@ fn infer_definitions(graph: &Graph) -> Vec<Vec<u32>> {
 /// Which definition each plain object takes: the one with the most properties that its
 /// property set contains (earlier, more popular definitions win ties). Definitions holding an
 /// `UNKNOWN` property match nothing.
-fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> HashMap<u32, u32> {
+fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> FxHashMap<u32, u32> {
     let n = graph.node_count();
     let properties_of = |node: usize| properties_of(graph, node);
     // Every property name of a plain object, ranked in JavaScript's string order.
@@ -343,12 +344,12 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> HashMap<u32, u3
 
     // A trie over sorted property ranks; a state is a trie node.
     struct State {
-        next: HashMap<u32, usize>,
+        next: FxHashMap<u32, usize>,
         greatest_next: Option<u32>,
         /// (property count, definition index)
         matched: Option<(usize, usize)>,
     }
-    let mut trie = vec![State { next: HashMap::new(), greatest_next: None, matched: None }];
+    let mut trie = vec![State { next: FxHashMap::default(), greatest_next: None, matched: None }];
     for (index, definition) in definitions.iter().enumerate() {
         if definition.iter().any(|&p| p == UNKNOWN || rank[p as usize] == UNKNOWN) {
             continue;
@@ -361,7 +362,7 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> HashMap<u32, u3
                 Some(&s) => s,
                 None => {
                     let s = trie.len();
-                    trie.push(State { next: HashMap::new(), greatest_next: None, matched: None });
+                    trie.push(State { next: FxHashMap::default(), greatest_next: None, matched: None });
                     trie[cur].next.insert(p, s);
                     if trie[cur].greatest_next.is_none_or(|g| g < p) {
                         trie[cur].greatest_next = Some(p);
@@ -382,7 +383,7 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> HashMap<u32, u3
         }
     };
 
-    let mut of_node = HashMap::new();
+    let mut of_node = FxHashMap::default();
     let mut states: Vec<usize> = Vec::new();
     let mut properties: Vec<u32> = Vec::new();
     for node in 0..n {

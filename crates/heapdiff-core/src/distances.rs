@@ -4,7 +4,7 @@
 use crate::graph::Graph;
 use crate::roots::{is_user_root, ROOT};
 use crate::weakmap::EphemeronNames;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// Distance of a node no path reaches.
 pub const NO_DISTANCE: i32 = -5;
@@ -45,7 +45,7 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> Distances {
     let ek = graph.edge_kinds;
     // Each WeakMap value is held by two edges; skipping the first of each pair makes its
     // distance the greater of the two (crbug.com/1290800), as in DevTools.
-    let mut pending: HashSet<u32> = HashSet::new();
+    let mut pending: FxHashSet<u32> = FxHashSet::default();
     let mut allowed = |node: u32, e: usize| -> bool {
         let t = graph.node_type[node as usize];
         if t == nk.hidden

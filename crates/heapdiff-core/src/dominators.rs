@@ -67,7 +67,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         return Dominators { idom: Vec::new(), preorder: Vec::new() };
     }
     // Essential predecessors, grouped by target.
-    let (first_pred, preds) = group(n, || {
+    let (first_pred, preds) = group(n, Vec::new(), || {
         (0..n as u32).flat_map(move |from| {
             graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from))
         })
@@ -233,9 +233,10 @@ pub struct DominatedNodes {
 }
 
 impl DominatedNodes {
-    pub fn build(idom: &[u32]) -> DominatedNodes {
+    /// `buffer` (any vector, e.g. the spent preorder) is reused for the children.
+    pub fn build(idom: &[u32], buffer: Vec<u32>) -> DominatedNodes {
         let pairs = || idom.iter().enumerate().filter(|&(node, _)| node as u32 != ROOT).map(|(node, &d)| (d, node as u32));
-        let (first, nodes) = group(idom.len(), pairs);
+        let (first, nodes) = group(idom.len(), buffer, pairs);
         DominatedNodes { first, nodes }
     }
 
@@ -251,7 +252,8 @@ impl DominatedNodes {
 /// Groups `(key, item)` pairs by key (keys below `key_count`), keeping their order: items with
 /// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill;
 /// the fill uses `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
-fn group<I: Iterator<Item = (u32, u32)>>(key_count: usize, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
+/// The items go into `buffer`'s memory, which is cheaper to reuse than fresh memory.
+fn group<I: Iterator<Item = (u32, u32)>>(key_count: usize, mut buffer: Vec<u32>, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
     let mut first = vec![0u32; key_count + 1];
     for (k, _) in pairs() {
         first[k as usize + 1] += 1;
@@ -259,7 +261,9 @@ fn group<I: Iterator<Item = (u32, u32)>>(key_count: usize, pairs: impl Fn() -> I
     for i in 0..key_count {
         first[i + 1] += first[i];
     }
-    let mut items = vec![0u32; first[key_count] as usize];
+    buffer.clear();
+    buffer.resize(first[key_count] as usize, 0);
+    let mut items = buffer;
     for (k, item) in pairs() {
         items[first[k as usize] as usize] = item;
         first[k as usize] += 1;

@@ -174,6 +174,16 @@ impl<'p, R: Read> JsonReader<'p, R> {
         let start = self.pos;
         let mut value: u64 = 0;
         let mut i = self.pos;
+        // 19 digits always fit in a u64: no overflow checks for them.
+        let unchecked_end = self.end.min(start + 19);
+        while i < unchecked_end {
+            let d = self.buf[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            value = value * 10 + d as u64;
+            i += 1;
+        }
         while i < self.end {
             let d = self.buf[i].wrapping_sub(b'0');
             if d > 9 {

@@ -487,20 +487,21 @@ impl Parser {
                 return Err(format_err(off, format!("expected a string index below {} (the strings count), found {m}", self.string_ends.len())));
             }
         }
-        let mut first_edge = Vec::with_capacity(nodes.edge_count.len() + 1);
+        // The counts become the offsets in place (there is room for the one more).
+        let mut first_edge = nodes.edge_count;
         let mut sum = 0u64;
-        first_edge.push(0u32);
-        for &c in &nodes.edge_count {
-            sum += c as u64;
-            first_edge.push(sum.min(u32::MAX as u64) as u32);
+        for c in first_edge.iter_mut() {
+            let count = *c as u64;
+            *c = sum.min(u32::MAX as u64) as u32;
+            sum += count;
         }
+        first_edge.push(sum.min(u32::MAX as u64) as u32);
         if sum != header.edge_count {
             return Err(format_err(
                 edges.end,
                 format!("expected the nodes' edge_count fields to sum to edge_count {}, found {sum}", header.edge_count),
             ));
         }
-        drop(nodes.edge_count);
         let node_kinds = NodeKinds::resolve(&header.node_types);
         let edge_kinds = EdgeKinds::resolve(&header.edge_types);
         Ok(Graph {
@@ -509,8 +510,7 @@ impl Parser {
             node_id: nodes.node_id,
             self_size: nodes.self_size,
             first_edge,
-            // Snapshots taken without allocation tracking carry the column too, all zeros.
-            trace_node_id: nodes.trace_node_id.filter(|t| t.iter().any(|&v| v != 0)),
+            trace_node_id: nodes.trace_node_id.filter(|t| !t.is_empty()),
             detachedness: nodes.detachedness,
             edge_type: edges.edge_type,
             edge_name: edges.edge_name,
@@ -559,14 +559,17 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
         node_name: Vec::with_capacity(n),
         node_id: Vec::with_capacity(n),
         self_size: Vec::with_capacity(n),
-        edge_count: Vec::with_capacity(n),
-        trace_node_id: l.n_trace.map(|_| Vec::with_capacity(n)),
+        edge_count: Vec::with_capacity(n + 1),
+        trace_node_id: l.n_trace.map(|_| Vec::new()),
         detachedness: l.n_detached.map(|_| Vec::with_capacity(n)),
         max_name: None,
     };
     let type_count = h.node_types.len() as u64;
     let why = format!("node_count {} × {} fields", h.node_count, l.node_fields);
     let mut k = 0usize;
+    // Snapshots taken without allocation tracking carry the column too, all zeros: the column
+    // is only made at the first non-zero value (and stays empty, then dropped, without one).
+    let mut leading_zero_traces = 0usize;
     exact_uint_array(r, h.node_count * l.node_fields as u64, "node", &why, |v, off| {
         if k == l.n_type {
             if v >= type_count {
@@ -591,7 +594,15 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
         } else if Some(k) == l.n_trace {
             let v = u32::try_from(v).map_err(|_| format_err(off, "expected a trace_node_id below 2^32"))?;
             if let Some(t) = c.trace_node_id.as_mut() {
-                t.push(v);
+                if t.is_empty() && v == 0 {
+                    leading_zero_traces += 1;
+                } else {
+                    if t.is_empty() {
+                        t.reserve_exact(n);
+                        t.resize(leading_zero_traces, 0);
+                    }
+                    t.push(v);
+                }
             }
         } else if Some(k) == l.n_detached {
             if let Some(d) = c.detachedness.as_mut() {

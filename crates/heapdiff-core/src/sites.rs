@@ -4,6 +4,7 @@
 //! constructor is defined (the `locations` section).
 
 use crate::graph::{Graph, Location};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// How sites are known in a snapshot.
@@ -70,8 +71,8 @@ pub struct Sites<'g> {
     graph: &'g Graph,
     mode: SiteMode,
     /// Trace node id -> index into `graph.trace.nodes`.
-    trace_nodes: HashMap<u32, u32>,
-    locations: HashMap<u32, Location>,
+    trace_nodes: FxHashMap<u32, u32>,
+    locations: FxHashMap<u32, Location>,
     /// Script id -> script name, from functions whose location and script are both known.
     scripts: HashMap<u32, String>,
     /// Stacks start at the program's own code, skipping the runtime's frames above it.
@@ -87,14 +88,14 @@ impl<'g> Sites<'g> {
                 graph,
                 mode: SiteMode::Stack,
                 trace_nodes,
-                locations: HashMap::new(),
+                locations: FxHashMap::default(),
                 scripts: HashMap::new(),
                 user_frames: false,
             };
         }
         let locations = crate::classes::location_map(graph);
         let scripts = script_names(graph, &locations);
-        Sites { graph, mode: SiteMode::Location, trace_nodes: HashMap::new(), locations, scripts, user_frames: false }
+        Sites { graph, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
     }
 
     /// Makes stacks start at the innermost frame of the program's own code: an object made by
@@ -214,7 +215,7 @@ pub(crate) fn function_script(graph: &Graph, function: u32) -> Option<&str> {
 }
 
 /// Script names by script id, from the functions whose location gives the id.
-fn script_names(graph: &Graph, locations: &HashMap<u32, Location>) -> HashMap<u32, String> {
+fn script_names(graph: &Graph, locations: &FxHashMap<u32, Location>) -> HashMap<u32, String> {
     let mut out = HashMap::new();
     for (&node, l) in locations {
         if out.contains_key(&l.script_id) || graph.node_type[node as usize] != graph.node_kinds.closure {

@@ -138,10 +138,9 @@ impl Snapshot {
         graph.self_size = self_size;
         step(1, "retained sizes");
         let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
-        drop(dom.preorder);
         step(2, "distances");
         step(3, "classes");
-        let dominated = DominatedNodes::build(&dom.idom);
+        let dominated = DominatedNodes::build(&dom.idom, dom.preorder);
         let class_stats =
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
         step(4, "statistics");

@@ -5,6 +5,7 @@
 
 use crate::graph::Graph;
 use regex::Regex;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub struct Ephemeron {
 /// Ephemeron edge names by string index.
 #[derive(Debug, Default)]
 pub struct EphemeronNames {
-    by_string: HashMap<u32, Ephemeron>,
+    by_string: FxHashMap<u32, Ephemeron>,
 }
 
 impl EphemeronNames {
@@ -29,7 +30,7 @@ impl EphemeronNames {
         )
         .expect("valid regex");
         let internal = graph.edge_kinds.internal;
-        let mut by_string = HashMap::new();
+        let mut by_string = FxHashMap::default();
         let mut seen = vec![false; graph.strings.len()];
         let mut pairs: HashMap<String, u32> = HashMap::new();
         for e in 0..graph.edge_count() {
