@@ -15,6 +15,7 @@ use crate::stats::{self, Statistics};
 use crate::weakmap::EphemeronNames;
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Progress of long work: `(phase, done, total)`; parsing counts bytes, analysis counts steps.
@@ -91,6 +92,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Parses and analyses the snapshot at `path`.
     pub fn open(path: &Path, mut progress: Option<Progress>) -> Result<Snapshot> {
+        let _busy = Busy::enter();
         let total = std::fs::metadata(path)
             .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?
             .len();
@@ -101,11 +103,25 @@ impl Snapshot {
             }
             None => crate::parse::parse_file(path, None)?,
         };
-        Ok(Snapshot::analyze(graph, progress))
+        Ok(Snapshot::analyze_busy(graph, progress, Busy::alone()))
     }
 
-    /// Runs every analysis phase on a parsed graph.
-    pub fn analyze(mut graph: Graph, mut progress: Option<Progress>) -> Snapshot {
+    /// Runs every analysis phase on a parsed graph: on two threads, unless other snapshots are
+    /// being opened or analysed meanwhile (see [`Snapshot::analyze_in_turn`]).
+    pub fn analyze(graph: Graph, progress: Option<Progress>) -> Snapshot {
+        let _busy = Busy::enter();
+        Snapshot::analyze_busy(graph, progress, Busy::alone())
+    }
+
+    /// Runs every analysis phase on this thread, one after the other: slower alone, but the
+    /// dominators' temporaries are gone before the other phases allocate, so the peak is lower.
+    /// What `analyze` does when other snapshots keep the cores busy (a diff, a leak series).
+    pub fn analyze_in_turn(graph: Graph, progress: Option<Progress>) -> Snapshot {
+        let _busy = Busy::enter();
+        Snapshot::analyze_busy(graph, progress, false)
+    }
+
+    fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool) -> Snapshot {
         const STEPS: u64 = 6;
         let mut step = |k: u64, name: &str| {
             if let Some(p) = progress.as_mut() {
@@ -116,25 +132,30 @@ impl Snapshot {
         crate::dom::propagate_dom_state(&mut graph);
         let user_roots = roots::user_roots(&graph);
         let ephemerons = EphemeronNames::build(&graph);
-        // The dominator tree is the longest phase and needs neither sizes nor names: compute
-        // it on a second thread while this one adjusts sizes, measures distances and names
-        // classes.
         let mut self_size = std::mem::take(&mut graph.self_size);
-        let (dom, distances, classes) = std::thread::scope(|scope| {
-            let graph = &graph;
-            let ephemerons = &ephemerons;
-            let dominators = scope.spawn(move || {
-                let page_owned = roots::page_owned(graph);
-                let essential = EssentialEdges::compute(graph, &page_owned, ephemerons);
-                dominators::compute(graph, &essential)
-            });
-            retained::adjust_shallow_sizes(graph, &mut self_size, !user_roots.is_empty());
-            let distances = distances::compute(graph, ephemerons);
-            let classes = classes::classify(graph, &classes::location_map(graph), None);
-            // A panic on the other thread resurfaces here, where the binding catches it.
-            let dom = dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (dom, distances, classes)
-        });
+        let dominators = || {
+            let page_owned = roots::page_owned(&graph);
+            let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
+            dominators::compute(&graph, &essential)
+        };
+        let mut the_rest = || {
+            retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
+            let distances = distances::compute(&graph, &ephemerons);
+            let classes = classes::classify(&graph, &classes::location_map(&graph), None);
+            (distances, classes)
+        };
+        let (dom, (distances, classes)) = if two_threads {
+            // The dominator tree is the longest phase and needs neither sizes nor names:
+            // compute it on a second thread while this one does the rest.
+            std::thread::scope(|scope| {
+                let dominators = scope.spawn(dominators);
+                let rest = the_rest();
+                // A panic on the other thread resurfaces here, where the binding catches it.
+                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
+            })
+        } else {
+            (dominators(), the_rest())
+        };
         graph.self_size = self_size;
         step(1, "retained sizes");
         let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
@@ -357,5 +378,28 @@ impl Snapshot {
         candidates.truncate(n);
         candidates.sort_by(by_size);
         candidates
+    }
+}
+
+/// Snapshots being opened or analysed in this process right now. When there are several (a
+/// diff, a leak series), each already has cores of its own to keep busy, so none splits its
+/// analysis over a second thread: that only makes their memory peaks coincide.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+struct Busy;
+
+impl Busy {
+    fn enter() -> Busy {
+        BUSY.fetch_add(1, Ordering::SeqCst);
+        Busy
+    }
+    fn alone() -> bool {
+        BUSY.load(Ordering::SeqCst) <= 1
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, Ordering::SeqCst);
     }
 }
