@@ -235,7 +235,15 @@ impl<'p, R: Read> JsonReader<'p, R> {
     /// Skips `[u, u, ...]` without reading the values (another reader parses them) by finding
     /// the first `]`: in a well-formed array of integers that is its end, and in a malformed
     /// one the parse of the values reports an error at an earlier offset.
+    /// Progress is not reported meanwhile: the reader that parses the values reports them.
     pub fn skip_uint_array(&mut self) -> Result<()> {
+        let progress = self.progress.take();
+        let skipped = self.skip_to_bracket();
+        self.progress = progress;
+        skipped
+    }
+
+    fn skip_to_bracket(&mut self) -> Result<()> {
         self.expect(b'[', "'[' opening an array of integers")?;
         loop {
             if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {

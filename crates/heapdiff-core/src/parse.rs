@@ -18,9 +18,16 @@ use std::time::Duration;
 
 /// Parses the snapshot at `path`; errors name the file. `progress` is called with the number
 /// of bytes read so far.
-pub fn parse_file(path: &Path, progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
+pub fn parse_file(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
     let file = File::open(path).map_err(|e| cannot_open(e, path))?;
-    read(file, progress, Some(path)).map_err(|e| e.with_file(path))
+    let len = file.metadata().map_or(u64::MAX, |m| m.len());
+    // The threads read a little past their arrays' ends: never report more than the file.
+    let mut clamped = |done: u64| {
+        if let Some(p) = progress.as_mut() {
+            p(done.min(len));
+        }
+    };
+    read(file, Some(&mut clamped), Some(path)).map_err(|e| e.with_file(path))
 }
 
 /// Parses a snapshot from any reader, on this thread alone.
@@ -53,11 +60,16 @@ fn read_array<R: Read>(r: &mut JsonReader<R>, h: &Header, array: Array) -> Resul
 /// The parse; with `path` (the file `src` reads), the big arrays go to threads of their own.
 fn read<R: Read>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path: Option<&Path>) -> Result<Graph> {
     // Bytes done: what this thread read, less what it skipped, plus what the threads read.
+    // (This thread's buffer may already hold the start of an array it then skips: report
+    // only growth.)
     let skipped = AtomicU64::new(0);
     let threads_read = AtomicU64::new(0);
+    let mut reported = 0u64;
     let mut report = |main: u64| {
-        if let Some(p) = progress.as_mut() {
-            p(main - skipped.load(Ordering::Relaxed) + threads_read.load(Ordering::Relaxed));
+        let done = (main + threads_read.load(Ordering::Relaxed)).saturating_sub(skipped.load(Ordering::Relaxed));
+        if let Some(p) = progress.as_mut().filter(|_| done > reported) {
+            reported = done;
+            p(done);
         }
     };
     std::thread::scope(|scope| {
@@ -141,6 +153,7 @@ fn read<R: Read>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path: Option
                 }
             }
         }
+        report(done);
         match error {
             Some(e) => Err(e),
             None => p.finish(result?),

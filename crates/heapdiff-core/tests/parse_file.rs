@@ -1,0 +1,47 @@
+//! From a file, the `nodes` and `edges` arrays are parsed on threads of their own: the graph
+//! must be the one a single reader makes from memory, and progress must only grow, to the
+//! file's size.
+
+mod common;
+use common::Builder;
+use heapdiff_core::{parse, parse_file};
+
+#[test]
+fn a_file_parses_as_memory_does_with_growing_progress() {
+    // Several MB, so that every array spans many of the readers' 1 MB buffers.
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    let n = 200_000;
+    for i in 1..n {
+        let kind = ["object", "string", "array", "closure"][i % 4];
+        b.node(kind, &format!("Name{}", i % 500), (i % 97) as u64 + 8);
+        b.edge(i - 1, "property", &format!("p{}", i % 300), i);
+        if i > 10 {
+            b.edge(i, "element", &(i % 7).to_string(), i - 10);
+        }
+    }
+    let text = b.build();
+    let path = std::env::temp_dir().join(format!("heapdiff-parse-file-{}.heapsnapshot", std::process::id()));
+    std::fs::write(&path, &text).unwrap();
+    let mut reports: Vec<u64> = Vec::new();
+    let from_file = parse_file(&path, Some(&mut |done| reports.push(done)));
+    std::fs::remove_file(&path).unwrap();
+    let g = from_file.unwrap();
+    let m = parse(text.as_bytes(), None).unwrap();
+
+    assert_eq!(g.node_type, m.node_type);
+    assert_eq!(g.node_name, m.node_name);
+    assert_eq!(g.node_id, m.node_id);
+    assert_eq!(g.self_size, m.self_size);
+    assert_eq!(g.first_edge, m.first_edge);
+    assert_eq!(g.edge_type, m.edge_type);
+    assert_eq!(g.edge_name, m.edge_name);
+    assert_eq!(g.edge_to, m.edge_to);
+    assert_eq!(g.strings.len(), m.strings.len());
+    assert_eq!(g.name(n as u32 - 1), "Name499");
+    assert_eq!(g.edge_count(), 2 * n - 12);
+
+    assert!(text.len() > 8 << 20, "only {} bytes", text.len());
+    assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back: {reports:?}");
+    assert_eq!(reports.last().copied(), Some(text.len() as u64));
+}
