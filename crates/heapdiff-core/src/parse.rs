@@ -20,14 +20,17 @@ use std::time::Duration;
 /// of bytes read so far.
 pub fn parse_file(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
     let file = File::open(path).map_err(|e| cannot_open(e, path))?;
-    let len = file.metadata().map_or(u64::MAX, |m| m.len());
+    let metadata = file.metadata().ok();
+    // Only a regular file can be read again from an offset (not a pipe such as `<(gunzip …)`).
+    let regular = metadata.as_ref().is_some_and(|m| m.is_file());
+    let len = metadata.filter(|_| regular).map_or(u64::MAX, |m| m.len());
     // The threads read a little past their arrays' ends: never report more than the file.
     let mut clamped = |done: u64| {
         if let Some(p) = progress.as_mut() {
             p(done.min(len));
         }
     };
-    read(file, Some(&mut clamped), Some(path)).map_err(|e| e.with_file(path))
+    read(file, Some(&mut clamped), Some(path).filter(|_| regular)).map_err(|e| e.with_file(path))
 }
 
 /// Parses a snapshot from any reader, on this thread alone.

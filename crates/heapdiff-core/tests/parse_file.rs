@@ -45,3 +45,31 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back: {reports:?}");
     assert_eq!(reports.last().copied(), Some(text.len() as u64));
 }
+
+/// A pipe (say `<(gunzip -c app.heapsnapshot.gz)`) cannot be read again from an offset: it is
+/// parsed by one reader, as a stream.
+#[cfg(unix)]
+#[test]
+fn a_pipe_parses_as_a_stream() {
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    for i in 1..50_000 {
+        b.node("object", "Link", 16);
+        b.edge(i - 1, "property", "next", i);
+    }
+    let text = b.build();
+    let path = std::env::temp_dir().join(format!("heapdiff-pipe-{}.heapsnapshot", std::process::id()));
+    let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(made.success());
+    let writer = {
+        let (path, text) = (path.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(&path, text).unwrap())
+    };
+    let (done, parsed) = std::sync::mpsc::channel();
+    let reader = path.clone();
+    std::thread::spawn(move || done.send(parse_file(&reader, None).map(|g| g.edge_count())).unwrap());
+    let result = parsed.recv_timeout(std::time::Duration::from_secs(120)).expect("parsing a pipe hung");
+    writer.join().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(result.unwrap(), 49_999);
+}
