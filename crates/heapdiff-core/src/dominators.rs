@@ -58,16 +58,18 @@ pub struct Dominators {
     pub idom: Vec<u32>,
     /// Nodes in DFS preorder from the root; children come after their dominators.
     pub preorder: Vec<u32>,
+    /// A spent array of `node_count + 1` entries, for a later phase to reuse.
+    pub spare: Vec<u32>,
 }
 
 /// Computes the dominator tree rooted at node 0.
 pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     let n = graph.node_count();
     if n == 0 {
-        return Dominators { idom: Vec::new(), preorder: Vec::new() };
+        return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
     }
     // Essential predecessors, grouped by target.
-    let (first_pred, preds) = group(n, Vec::new(), || {
+    let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
         (0..n as u32).flat_map(move |from| {
             graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from))
         })
@@ -167,7 +169,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         }
         dom[w] = d;
     }
-    drop((semi, label));
+    drop(semi);
 
     // Back from vertices to nodes, in place.
     let mut idom = dom;
@@ -177,7 +179,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     preorder.truncate(count as usize + 1);
     preorder.remove(0);
     preorder.iter_mut().for_each(|v| *v -= 1);
-    Dominators { idom, preorder }
+    Dominators { idom, preorder, spare: label }
 }
 
 /// The depth-first numbering, iterative: `next_edge` remembers where each node's scan stopped.
@@ -233,10 +235,10 @@ pub struct DominatedNodes {
 }
 
 impl DominatedNodes {
-    /// `buffer` (any vector, e.g. the spent preorder) is reused for the children.
-    pub fn build(idom: &[u32], buffer: Vec<u32>) -> DominatedNodes {
+    /// `buffers` (any vectors, e.g. spent ones of the dominators) are reused for the result.
+    pub fn build(idom: &[u32], buffers: (Vec<u32>, Vec<u32>)) -> DominatedNodes {
         let pairs = || idom.iter().enumerate().filter(|&(node, _)| node as u32 != ROOT).map(|(node, &d)| (d, node as u32));
-        let (first, nodes) = group(idom.len(), buffer, pairs);
+        let (first, nodes) = group(idom.len(), buffers.0, buffers.1, pairs);
         DominatedNodes { first, nodes }
     }
 
@@ -252,18 +254,23 @@ impl DominatedNodes {
 /// Groups `(key, item)` pairs by key (keys below `key_count`), keeping their order: items with
 /// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill;
 /// the fill uses `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
-/// The items go into `buffer`'s memory, which is cheaper to reuse than fresh memory.
-fn group<I: Iterator<Item = (u32, u32)>>(key_count: usize, mut buffer: Vec<u32>, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
-    let mut first = vec![0u32; key_count + 1];
+/// The result goes into the memory of `first` and `items`, cheaper to reuse than fresh memory.
+fn group<I: Iterator<Item = (u32, u32)>>(
+    key_count: usize,
+    mut first: Vec<u32>,
+    mut items: Vec<u32>,
+    pairs: impl Fn() -> I,
+) -> (Vec<u32>, Vec<u32>) {
+    first.clear();
+    first.resize(key_count + 1, 0);
     for (k, _) in pairs() {
         first[k as usize + 1] += 1;
     }
     for i in 0..key_count {
         first[i + 1] += first[i];
     }
-    buffer.clear();
-    buffer.resize(first[key_count] as usize, 0);
-    let mut items = buffer;
+    items.clear();
+    items.resize(first[key_count] as usize, 0);
     for (k, item) in pairs() {
         items[first[k as usize] as usize] = item;
         first[k as usize] += 1;

@@ -161,7 +161,7 @@ impl Snapshot {
         let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
         step(2, "distances");
         step(3, "classes");
-        let dominated = DominatedNodes::build(&dom.idom, dom.preorder);
+        let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
         let class_stats =
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
         step(4, "statistics");
