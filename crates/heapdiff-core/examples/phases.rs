@@ -1,5 +1,6 @@
 //! Times each phase of opening a snapshot, with the process's resident memory (now and peak)
-//! when each phase starts: `cargo run --release --example phases -- FILE`.
+//! when each phase starts: `cargo run --release --example phases -- FILE [--in-turn]`
+//! (`--in-turn`: analyse on one thread, as a diff or a leak series does).
 use heapdiff_core::Snapshot;
 use std::time::Instant;
 
@@ -18,7 +19,8 @@ fn memory() -> (u64, u64) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: phases FILE");
+    let path = std::env::args().nth(1).expect("usage: phases FILE [--in-turn]");
+    let in_turn = std::env::args().nth(2).as_deref() == Some("--in-turn");
     let start = Instant::now();
     let mut last = String::new();
     let mut report = |phase: &str, _: u64, _: u64| {
@@ -28,7 +30,14 @@ fn main() {
             last = phase.to_string();
         }
     };
-    match Snapshot::open(path.as_ref(), Some(&mut report)) {
+    let opened = if in_turn {
+        let total = std::fs::metadata(&path).map_or(0, |m| m.len());
+        heapdiff_core::parse_file(path.as_ref(), Some(&mut |done| report("parse", done, total)))
+            .map(|graph| Snapshot::analyze_in_turn(graph, Some(&mut report)))
+    } else {
+        Snapshot::open(path.as_ref(), Some(&mut report))
+    };
+    match opened {
         Ok(s) => {
             let sum = s.summary();
             let (rss, peak) = memory();

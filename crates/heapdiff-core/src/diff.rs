@@ -310,8 +310,9 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
         });
         site_of.insert(n as u32, s);
     }
-    let retained =
-        group_retained(|n| site_of.get(&n).copied(), keys.len(), current.retained_sizes(), current.dominated());
+    let retained = current.with_dominated(|dominated| {
+        group_retained(|n| site_of.get(&n).copied(), keys.len(), current.retained_sizes(), dominated)
+    });
     let mut rows: Vec<SiteDiff> = keys
         .iter()
         .zip(retained)

@@ -49,17 +49,28 @@ pub fn containers(snapshot: &Snapshot, first_max_id: u32) -> Vec<u32> {
     // A root, a root category or a global object holds everything: not a useful container.
     let rootish = |node: u32| node == ROOT || g.node_type[node as usize] == g.node_kinds.synthetic || distance[node as usize] <= 1;
     // holder[x]: the nearest old, user-visible node on x's dominator chain (x itself included).
-    let mut holder = vec![NONE; n];
-    let mut stack = vec![ROOT];
-    while let Some(node) = stack.pop() {
-        holder[node as usize] = if node == ROOT {
-            ROOT
-        } else if old(node) && !is_internal(g, node) {
-            node
-        } else {
-            holder[idom[node as usize] as usize]
-        };
-        stack.extend_from_slice(snapshot.dominated().children(node));
+    // Each walk up the chain stops at a node already answered and answers every node it passed,
+    // so each node is walked over once, and the tree's child lists are not needed.
+    const UNKNOWN: u32 = NONE - 1;
+    let mut holder = vec![UNKNOWN; n];
+    if n > 0 {
+        holder[ROOT as usize] = ROOT;
+    }
+    let mut walked = Vec::new();
+    for node in 0..n as u32 {
+        let mut cur = node;
+        while holder[cur as usize] == UNKNOWN {
+            if old(cur) && !is_internal(g, cur) {
+                holder[cur as usize] = cur;
+                break;
+            }
+            walked.push(cur);
+            cur = idom[cur as usize];
+        }
+        let h = holder[cur as usize];
+        for w in walked.drain(..) {
+            holder[w as usize] = h;
+        }
     }
     let parent_edge = snapshot.parent_edges();
     let mut out = vec![NONE; n];

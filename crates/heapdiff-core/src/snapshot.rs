@@ -79,7 +79,9 @@ pub struct Snapshot {
     idom: Vec<u32>,
     retained: Vec<u64>,
     distances: Distances,
-    dominated: DominatedNodes,
+    /// The dominator tree's child lists (8 B per node): built for the class aggregates and
+    /// dropped; built again, and kept, by the first query that needs them.
+    dominated: OnceLock<DominatedNodes>,
     classes: Classes,
     /// Indexed by class, members or not.
     class_stats: Vec<ClassSummary>,
@@ -161,9 +163,10 @@ impl Snapshot {
         let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
         step(2, "distances");
         step(3, "classes");
-        let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
-        let class_stats =
-            classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated);
+        let class_stats = {
+            let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
+            classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated)
+        };
         step(4, "statistics");
         let root_retained = retained.first().copied().unwrap_or(0);
         let statistics = stats::compute(&graph, root_retained);
@@ -173,7 +176,7 @@ impl Snapshot {
             idom: dom.idom,
             retained,
             distances,
-            dominated,
+            dominated: OnceLock::new(),
             classes,
             class_stats,
             statistics,
@@ -210,8 +213,18 @@ impl Snapshot {
     pub fn parent_edges(&self) -> &[u32] {
         &self.distances.parent_edge
     }
+    /// The dominator tree's child lists, kept once built (for repeated queries).
     pub fn dominated(&self) -> &DominatedNodes {
-        &self.dominated
+        self.dominated.get_or_init(|| DominatedNodes::build(&self.idom, (Vec::new(), Vec::new())))
+    }
+
+    /// Runs `f` on the dominator tree's child lists: the kept ones if a query built them, else
+    /// ones built for `f` alone and dropped after (for one-off aggregates).
+    pub(crate) fn with_dominated<R>(&self, f: impl FnOnce(&DominatedNodes) -> R) -> R {
+        match self.dominated.get() {
+            Some(dominated) => f(dominated),
+            None => f(&DominatedNodes::build(&self.idom, (Vec::new(), Vec::new()))),
+        }
     }
 
     /// The property lists this snapshot names plain objects by, to classify a diff's base with.
@@ -227,7 +240,9 @@ impl Snapshot {
             None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
                 let classes = classes::classify(g, &classes::location_map(g), Some(defs));
-                let stats = classes::aggregate(&classes, &g.self_size, &self.retained, &self.distances.distance, &self.dominated);
+                let stats = self.with_dominated(|dominated| {
+                    classes::aggregate(&classes, &g.self_size, &self.retained, &self.distances.distance, dominated)
+                });
                 (Cow::Owned(classes.node_class), stats)
             }
         };
@@ -249,7 +264,7 @@ impl Snapshot {
             + self.retained.capacity() * 8
             + self.distances.distance.capacity() * 4
             + self.distances.parent_edge.capacity() * 4
-            + self.dominated.heap_bytes()
+            + self.dominated.get().map_or(0, |d| d.heap_bytes())
             + self.classes.node_class.capacity() * 4
             + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64
     }
@@ -346,7 +361,7 @@ impl Snapshot {
     /// The nodes the node immediately dominates, largest retained size first.
     pub fn dominated_children(&self, node: u32) -> Result<Vec<u32>> {
         self.check(node)?;
-        let mut children = self.dominated.children(node).to_vec();
+        let mut children = self.dominated().children(node).to_vec();
         children.sort_by(|&a, &b| self.retained[b as usize].cmp(&self.retained[a as usize]).then(a.cmp(&b)));
         Ok(children)
     }
