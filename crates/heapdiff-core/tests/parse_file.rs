@@ -73,3 +73,31 @@ fn a_pipe_parses_as_a_stream() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(result.unwrap(), 49_999);
 }
+
+/// V8's longest string is 2^29 - 24 characters: tools that read the file into one string
+/// fail on larger files. Here the `strings` section alone is longer (one string is), streamed
+/// from a reader that never holds it whole.
+#[test]
+fn a_strings_section_longer_than_v8s_longest_string_parses() {
+    use std::io::Read;
+    const LONG: u64 = (1 << 29) + 1000;
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    let big = b.node("string", "@LONG@", 32);
+    b.edge(0, "element", "1", big);
+    let text = b.build();
+    let at = text.find("\"@LONG@\"").unwrap() + 1;
+    let (head, tail) = (text[..at].to_string(), text[at + "@LONG@".len()..].to_string());
+    let stream = || head.as_bytes().chain(std::io::repeat(b'x').take(LONG)).chain(tail.as_bytes());
+
+    let g = parse(stream(), None).unwrap();
+    let name = g.name(big as u32);
+    assert_eq!(name.len() as u64, LONG);
+    assert!(name.bytes().all(|c| c == b'x'));
+    assert_eq!(g.node_count(), 2);
+
+    // Cut inside the long string: the error's offset is past it.
+    let cut = head.len() as u64 + LONG - 5;
+    let err = parse(stream().take(cut), None).unwrap_err().to_string();
+    assert!(err.contains(&format!("byte {cut}")), "{err}");
+}
