@@ -176,7 +176,8 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
     // Class keys: the name, plus the constructor's location for objects that have one.
     let mut keys: Vec<String> = Vec::new();
     let mut class_names: Vec<String> = Vec::new();
-    let mut by_name_class: FxHashMap<u32, u32> = FxHashMap::default();
+    // The class keyed by the name alone, by interned name (every name is interned by now).
+    let mut by_name_class = vec![u32::MAX; names.names.len()];
     let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
     for i in 0..n {
         let name = node_class[i];
@@ -187,11 +188,15 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
                 class_names.push(names.names[name as usize].clone());
                 keys.len() as u32 - 1
             }),
-            None => *by_name_class.entry(name).or_insert_with(|| {
-                keys.push(format!(",{}", names.names[name as usize]));
-                class_names.push(names.names[name as usize].clone());
-                keys.len() as u32 - 1
-            }),
+            None => {
+                let class = &mut by_name_class[name as usize];
+                if *class == u32::MAX {
+                    keys.push(format!(",{}", names.names[name as usize]));
+                    class_names.push(names.names[name as usize].clone());
+                    *class = keys.len() as u32 - 1;
+                }
+                *class
+            }
         };
     }
     Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }

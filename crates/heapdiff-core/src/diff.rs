@@ -11,6 +11,7 @@ use crate::classes::ClassSummary;
 use crate::retained::group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -301,7 +302,8 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
     let sites = Sites::new(g);
     let mut keys: Vec<SiteKey> = Vec::new();
     let mut index: HashMap<SiteKey, u32> = HashMap::new();
-    let mut site_of: HashMap<u32, u32> = HashMap::new();
+    // Looked up for every node of the dominator tree: a fast hasher (keys are node ordinals).
+    let mut site_of: FxHashMap<u32, u32> = FxHashMap::default();
     for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
         let key = sites.key(n as u32, depth, classes.name(classes.node_class[n]));
         let s = *index.entry(key.clone()).or_insert_with(|| {
