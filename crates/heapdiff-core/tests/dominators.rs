@@ -93,6 +93,13 @@ proptest! {
         let want = naive_idom(n, &essential);
         let got: Vec<usize> = snapshot.dominators().iter().map(|&d| d as usize).collect();
         prop_assert_eq!(&got, &want);
+        // The child lists, built again after the analysis dropped them, invert the tree.
+        for v in 0..n {
+            let mut children: Vec<u32> = snapshot.dominated_children(v as u32).unwrap();
+            children.sort_unstable();
+            let expected: Vec<u32> = (1..n).filter(|&u| want[u] == v).map(|u| u as u32).collect();
+            prop_assert_eq!(children, expected, "children of {}", v);
+        }
 
         // Retained size: own size plus the sizes of everything dominated.
         let self_size = |v: usize| (v * 10) as u64;
