@@ -8,7 +8,7 @@
 
 use crate::distances::NO_DISTANCE;
 use crate::dominators::DominatedNodes;
-use crate::retained::group_retained;
+use crate::retained::{group_retained, RetainedSizes};
 use crate::graph::{Graph, Location};
 use std::cmp::Ordering;
 use rustc_hash::FxHashMap;
@@ -435,7 +435,7 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> FxHashMap<u32, 
 pub fn aggregate(
     classes: &Classes,
     self_size: &[u32],
-    retained: &[u64],
+    retained: &RetainedSizes,
     distances: &[i32],
     dominated: &DominatedNodes,
 ) -> Vec<ClassSummary> {

@@ -357,7 +357,7 @@ fn largest_new_objects(current: &Snapshot, is_new: &[bool], class: &str, limit: 
             classes.names[c] == class || classes.keys[c] == class
         })
         .collect();
-    nodes.sort_by(|&a, &b| retained[b as usize].cmp(&retained[a as usize]).then(a.cmp(&b)));
+    nodes.sort_by(|&a, &b| retained.get(b).cmp(&retained.get(a)).then(a.cmp(&b)));
     nodes.truncate(limit);
     nodes
         .into_iter()
@@ -366,7 +366,7 @@ fn largest_new_objects(current: &Snapshot, is_new: &[bool], class: &str, limit: 
             id: g.node_id[n as usize] as u64,
             name: g.name(n).to_string(),
             self_size: g.self_size[n as usize] as u64,
-            retained_size: retained[n as usize],
+            retained_size: retained.get(n),
             path: current.retainer_path(n).map(|p| p.text).unwrap_or_default(),
         })
         .collect()

@@ -34,12 +34,13 @@ pub struct Distances {
     pub parent_edge: Vec<u32>,
 }
 
-pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> Distances {
+/// `queue` is any buffer, used for the BFS and handed back (memory reused is cheaper than fresh).
+pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) -> (Distances, Vec<u32>) {
     let n = graph.node_count();
     let mut dist = vec![NO_DISTANCE; n];
     let mut parent_edge = vec![u32::MAX; n];
     if n == 0 {
-        return Distances { distance: dist, parent_edge };
+        return (Distances { distance: dist, parent_edge }, queue);
     }
     let nk = graph.node_kinds;
     let ek = graph.edge_kinds;
@@ -75,7 +76,8 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> Distances {
         }
         true
     };
-    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    queue.clear();
+    queue.reserve(n);
     let mut bfs = |queue: &mut Vec<u32>, dist: &mut [i32], parent_edge: &mut [u32]| {
         let mut i = 0;
         while i < queue.len() {
@@ -109,5 +111,5 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> Distances {
     queue.clear();
     queue.push(ROOT);
     bfs(&mut queue, &mut dist, &mut parent_edge);
-    Distances { distance: dist, parent_edge }
+    (Distances { distance: dist, parent_edge }, queue)
 }

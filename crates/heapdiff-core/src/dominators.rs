@@ -8,21 +8,22 @@
 //! the one dominator tree, which tests/dominators.rs checks against the definition.)
 //! All traversals are iterative: heaps can be millions of objects deep.
 
+use crate::bits::BitSet;
 use crate::graph::Graph;
 use crate::roots::ROOT;
 use crate::weakmap::EphemeronNames;
 
 /// A bit per edge: may this edge make its target dominated by its source?
-pub struct EssentialEdges(Vec<u64>);
+pub struct EssentialEdges(BitSet);
 
 impl EssentialEdges {
     /// DevTools' `computeIsEssentialEdge`: not weak; not the WeakMap table's copy of an
     /// ephemeron edge; not a self edge; no `shortcut` except from the root; and not an edge
     /// from a node outside the page into a page-owned node (so objects also held by the
     /// debugger or other internals keep the page's dominators).
-    pub fn compute(graph: &Graph, page_owned: &[bool], ephemerons: &EphemeronNames) -> EssentialEdges {
+    pub fn compute(graph: &Graph, page_owned: &BitSet, ephemerons: &EphemeronNames) -> EssentialEdges {
         let k = graph.edge_kinds;
-        let mut bits = vec![0u64; graph.edge_count().div_ceil(64)];
+        let mut bits = BitSet::new(graph.edge_count());
         for from in 0..graph.node_count() as u32 {
             for e in graph.edges(from) {
                 let t = graph.edge_type[e];
@@ -38,10 +39,10 @@ impl EssentialEdges {
                 if to == from {
                     continue;
                 }
-                if from != ROOT && (t == k.shortcut || (page_owned[to as usize] && !page_owned[from as usize])) {
+                if from != ROOT && (t == k.shortcut || (page_owned.contains(to as usize) && !page_owned.contains(from as usize))) {
                     continue;
                 }
-                bits[e / 64] |= 1 << (e % 64);
+                bits.insert(e);
             }
         }
         EssentialEdges(bits)
@@ -49,7 +50,7 @@ impl EssentialEdges {
 
     #[inline]
     pub fn contains(&self, e: usize) -> bool {
-        self.0[e / 64] & (1 << (e % 64)) != 0
+        self.0.contains(e)
     }
 }
 
@@ -68,12 +69,18 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     if n == 0 {
         return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
     }
-    // Essential predecessors, grouped by target.
-    let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
+    // The essential edges as (from, to) node pairs.
+    let essential_pairs = || {
         (0..n as u32).flat_map(move |from| {
-            graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from))
+            graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (from, graph.edge_to[e]))
         })
-    });
+    };
+    // Nodes with an essential retainer; the others hang off the root.
+    let mut has_retainer = BitSet::new(n);
+    for (_, to) in essential_pairs() {
+        has_retainer.insert(to as usize);
+    }
+    let is_orphan = |node: usize| !has_retainer.contains(node);
 
     // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
     let len = n + 1;
@@ -92,7 +99,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         if (*t.count as usize) < n {
             for v in 1..=n as u32 {
                 let node = (v - 1) as usize;
-                if t.semi[v as usize] == 0 && first_pred[node] == first_pred[node + 1] {
+                if t.semi[v as usize] == 0 && is_orphan(node) {
                     t.parent[v as usize] = r;
                     t.run(graph, essential, v);
                 }
@@ -110,12 +117,34 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     }
 
     let r = ROOT + 1;
+    // `semi` holds each vertex's preorder number now. When w's semidominator is computed (in
+    // reverse preorder), a predecessor numbered before w is not linked yet and offers its own
+    // number, so only the smallest of those matters: one pass folds it into `semi`, and only
+    // predecessors numbered after w need a list (on Node's heaps, the tree edges and many
+    // more are of the first kind: less memory at this, the analysis's peak).
+    let pre = |node: u32| semi[node as usize + 1];
+    let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
+        essential_pairs().filter(move |&(from, to)| pre(from) > pre(to)).map(|(from, to)| (to, from))
+    });
+    // `next_edge` is spent: it holds the smallest earlier predecessor for a moment.
+    let mut lowest = next_edge;
+    lowest.fill(u32::MAX);
+    for (from, to) in essential_pairs() {
+        let (v, w) = (from as usize + 1, to as usize + 1);
+        if semi[v] < semi[w] && semi[v] < lowest[w] {
+            lowest[w] = semi[v];
+        }
+    }
+    for (s, &low) in semi.iter_mut().zip(&lowest) {
+        *s = (*s).min(low);
+    }
+
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
     // immediate dominator is the nearest common ancestor, in the tree built so far, of the
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
-    // notes on the machine): `ancestor` takes over the DFS's scan positions, `label` becomes
-    // the preorder number, and the tree is built in place of `parent`.
-    let mut ancestor = next_edge;
+    // notes on the machine): `ancestor` takes over `lowest`, `label` becomes the preorder
+    // number, and the tree is built in place of `parent`.
+    let mut ancestor = lowest;
     ancestor.fill(0);
     let mut stack: Vec<u32> = Vec::new();
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
@@ -142,7 +171,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         let w = vertex[i as usize];
         let node = (w - 1) as usize;
         let (p0, p1) = (first_pred[node] as usize, first_pred[node + 1] as usize);
-        if p0 == p1 {
+        if is_orphan(node) {
             // An orphan: its only predecessor is taken to be the root.
             semi[w as usize] = semi[r as usize];
         }
@@ -154,7 +183,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         }
         ancestor[w as usize] = parent[w as usize];
     }
-    drop((ancestor, preds, first_pred));
+    drop((ancestor, preds, first_pred, has_retainer));
     let number = &mut label;
     for i in 1..=count {
         number[vertex[i as usize] as usize] = i;

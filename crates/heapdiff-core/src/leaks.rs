@@ -192,7 +192,7 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
                 name: g.name(node).to_string(),
                 class_name: classes.name(classes.node_class[node as usize]).to_string(),
                 self_size: g.self_size[node as usize] as u64,
-                retained_size: retained[node as usize],
+                retained_size: retained.get(node),
                 path: path.as_ref().map(|p| p.text.clone()).unwrap_or_default(),
                 short_path: path.map(|p| p.short).unwrap_or_default(),
                 count: a.count,
@@ -229,7 +229,7 @@ pub fn holdings(snapshot: &Snapshot, first_max_id: u32, container_ids: &[u64]) -
     let mut out: Vec<Holding> = ordinals
         .iter()
         .map(|o| match o {
-            Some(o) => Holding { present: true, retained_size: snapshot.retained_sizes()[*o as usize], count: 0, self_size: 0 },
+            Some(o) => Holding { present: true, retained_size: snapshot.retained_sizes().get(*o), count: 0, self_size: 0 },
             None => Holding::default(),
         })
         .collect();

@@ -15,6 +15,7 @@
 //! # Ok::<(), heapdiff_core::Error>(())
 //! ```
 
+mod bits;
 mod classes;
 mod diff;
 mod distances;
@@ -41,5 +42,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use leaks::{holdings, suspects, Holding, Suspect, Suspects};
 pub use graph::{FunctionInfo, Graph, Location, TraceNode};
 pub use parse::{parse, parse_file};
+pub use retained::RetainedSizes;
 pub use snapshot::{EdgeInfo, NodeInfo, Progress, RetainerPath, Snapshot, Summary};
 pub use stats::Statistics;

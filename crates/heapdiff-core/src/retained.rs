@@ -3,6 +3,7 @@
 use crate::dominators::DominatedNodes;
 use crate::graph::Graph;
 use crate::roots::ROOT;
+use rustc_hash::FxHashMap;
 
 const UNVISITED: u32 = u32::MAX;
 const MULTIPLE_OWNERS: u32 = u32::MAX - 1;
@@ -66,13 +67,63 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
     }
 }
 
+/// The retained size of every node, in 4 B per node: the few sizes of 4 GiB or more (the root
+/// and the nodes that hold most of a large heap) are kept aside.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetainedSizes {
+    small: Vec<u32>,
+    large: FxHashMap<u32, u64>,
+}
+
+/// Marks a size kept in `large`.
+const LARGE: u32 = u32::MAX;
+
+impl RetainedSizes {
+    #[inline]
+    pub fn get(&self, node: u32) -> u64 {
+        match self.small[node as usize] {
+            LARGE => self.large[&node],
+            size => size as u64,
+        }
+    }
+
+    fn set(&mut self, node: u32, size: u64) {
+        match u32::try_from(size) {
+            Ok(size) if size != LARGE => self.small[node as usize] = size,
+            _ => {
+                self.small[node as usize] = LARGE;
+                self.large.insert(node, size);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.small.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.small.is_empty()
+    }
+    /// Every node's retained size, in node order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.small.len() as u32).map(|node| self.get(node))
+    }
+    pub fn heap_bytes(&self) -> usize {
+        self.small.capacity() * 4 + self.large.capacity() * 16
+    }
+}
+
 /// Retained size of every node: its own size plus that of everything it dominates, summed
 /// bottom-up over the DFS preorder of the dominator computation.
-pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> Vec<u64> {
-    let mut retained: Vec<u64> = self_size.iter().map(|&s| s as u64).collect();
+pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> RetainedSizes {
+    let mut retained = RetainedSizes { small: self_size.to_vec(), large: FxHashMap::default() };
+    for node in 0..self_size.len() as u32 {
+        if self_size[node as usize] == LARGE {
+            retained.set(node, LARGE as u64);
+        }
+    }
     for &node in preorder.iter().skip(1).rev() {
-        let d = idom[node as usize] as usize;
-        retained[d] += retained[node as usize];
+        let d = idom[node as usize];
+        retained.set(d, retained.get(d) + retained.get(node));
     }
     retained
 }
@@ -83,7 +134,7 @@ pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> Vec<
 pub fn group_retained(
     group_of: impl Fn(u32) -> Option<u32>,
     groups: usize,
-    retained: &[u64],
+    retained: &RetainedSizes,
     dominated: &DominatedNodes,
 ) -> Vec<u64> {
     let mut sums = vec![0u64; groups];
@@ -101,7 +152,7 @@ pub fn group_retained(
         if let Some(g) = group {
             let g = g as usize;
             if active[g] == 0 {
-                sums[g] += retained[node as usize];
+                sums[g] += retained.get(node);
             }
             active[g] += 1;
             stack.push((node, true));
@@ -111,4 +162,21 @@ pub fn group_retained(
         }
     }
     sums
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_of_4_gib_and_more_are_kept_whole() {
+        // root 0 dominates 1 and 2; 1 dominates 3. Node 1's own size is the marker value.
+        let self_size = [0, u32::MAX, 3_000_000_000, 7];
+        let idom = [0, 0, 0, 1];
+        let preorder = [0, 1, 3, 2];
+        let retained = retained_sizes(&self_size, &idom, &preorder);
+        let expected = [u32::MAX as u64 + 7 + 3_000_000_000, u32::MAX as u64 + 7, 3_000_000_000, 7];
+        assert_eq!(retained.iter().collect::<Vec<_>>(), expected);
+        assert_eq!(retained.large.len(), 2, "only sizes that do not fit in 32 bits are kept aside");
+    }
 }

@@ -4,6 +4,7 @@
 //! edges) and a synthetic `(Document DOM trees)` child are the *user roots*. When a snapshot
 //! has none, it was taken with internals exposed, and DevTools leaves shallow sizes alone.
 
+use crate::bits::BitSet;
 use crate::graph::Graph;
 
 pub const ROOT: u32 = 0;
@@ -29,9 +30,9 @@ pub fn user_roots(graph: &Graph) -> Vec<u32> {
 
 /// Marks nodes owned by the page: reachable over non-weak edges from the targets of the
 /// root's `shortcut` edges and from `(Document DOM trees)` (DevTools' `markPageOwnedNodes`).
-pub fn page_owned(graph: &Graph) -> Vec<bool> {
+pub fn page_owned(graph: &Graph) -> BitSet {
     let n = graph.node_count();
-    let mut owned = vec![false; n];
+    let mut owned = BitSet::new(n);
     if n == 0 {
         return owned;
     }
@@ -42,17 +43,17 @@ pub fn page_owned(graph: &Graph) -> Vec<bool> {
         let t = graph.edge_type[e];
         let entry = if t == k.element { is_document_dom_trees_root(graph, to) } else { t == k.shortcut };
         if entry {
-            owned[to as usize] = true;
+            owned.insert(to as usize);
             stack.push(to);
         }
     }
     while let Some(node) = stack.pop() {
         for e in graph.edges(node) {
             let to = graph.edge_to[e];
-            if owned[to as usize] || graph.edge_type[e] == k.weak {
+            if owned.contains(to as usize) || graph.edge_type[e] == k.weak {
                 continue;
             }
-            owned[to as usize] = true;
+            owned.insert(to as usize);
             stack.push(to);
         }
     }

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::diff::Census;
 use crate::graph::Graph;
 use crate::paths;
-use crate::retained;
+use crate::retained::{self, RetainedSizes};
 use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
 use crate::weakmap::EphemeronNames;
@@ -77,7 +77,7 @@ pub struct Summary {
 pub struct Snapshot {
     graph: Graph,
     idom: Vec<u32>,
-    retained: Vec<u64>,
+    retained: RetainedSizes,
     distances: Distances,
     /// The dominator tree's child lists (8 B per node): built for the class aggregates and
     /// dropped; built again, and kept, by the first query that needs them.
@@ -140,23 +140,30 @@ impl Snapshot {
             let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
             dominators::compute(&graph, &essential)
         };
-        let mut the_rest = || {
+        // `queue`: a buffer for the distances' BFS, handed back for the dominated lists.
+        let mut the_rest = |queue: Vec<u32>| {
             retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
-            let distances = distances::compute(&graph, &ephemerons);
+            let (distances, queue) = distances::compute(&graph, &ephemerons, queue);
             let classes = classes::classify(&graph, &classes::location_map(&graph), None);
-            (distances, classes)
+            (distances, classes, queue)
         };
-        let (dom, (distances, classes)) = if two_threads {
+        let (dom, (distances, classes, spare)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let rest = the_rest();
+                let rest = the_rest(Vec::new());
                 // A panic on the other thread resurfaces here, where the binding catches it.
-                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
+                let mut dom = dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                dom.spare = Vec::new();
+                (dom, rest)
             })
         } else {
-            (dominators(), the_rest())
+            // The dominators' spare array serves as the BFS queue: no fresh memory at this
+            // one-thread analysis's peak.
+            let mut dom = dominators();
+            let rest = the_rest(std::mem::take(&mut dom.spare));
+            (dom, rest)
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
@@ -164,11 +171,11 @@ impl Snapshot {
         step(2, "distances");
         step(3, "classes");
         let class_stats = {
-            let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
+            let dominated = DominatedNodes::build(&dom.idom, (spare, dom.preorder));
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated)
         };
         step(4, "statistics");
-        let root_retained = retained.first().copied().unwrap_or(0);
+        let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
         let statistics = stats::compute(&graph, root_retained);
         step(5, "done");
         Snapshot {
@@ -188,7 +195,7 @@ impl Snapshot {
     pub fn graph(&self) -> &Graph {
         &self.graph
     }
-    pub fn retained_sizes(&self) -> &[u64] {
+    pub fn retained_sizes(&self) -> &RetainedSizes {
         &self.retained
     }
     pub fn distances(&self) -> &[i32] {
@@ -261,7 +268,7 @@ impl Snapshot {
     pub fn memory_bytes(&self) -> u64 {
         (self.graph.heap_bytes()
             + self.idom.capacity() * 4
-            + self.retained.capacity() * 8
+            + self.retained.heap_bytes()
             + self.distances.distance.capacity() * 4
             + self.distances.parent_edge.capacity() * 4
             + self.dominated.get().map_or(0, |d| d.heap_bytes())
@@ -313,7 +320,7 @@ impl Snapshot {
             name: g.name(node).to_string(),
             class_name: self.classes.name(self.classes.node_class[i]).to_string(),
             self_size: g.self_size[i] as u64,
-            retained_size: self.retained[i],
+            retained_size: self.retained.get(node),
             distance: self.distances.distance[i],
             edge_count: (g.first_edge[i + 1] - g.first_edge[i]),
             detachedness: g.detachedness.as_ref().map(|d| d[i]),
@@ -362,7 +369,7 @@ impl Snapshot {
     pub fn dominated_children(&self, node: u32) -> Result<Vec<u32>> {
         self.check(node)?;
         let mut children = self.dominated().children(node).to_vec();
-        children.sort_by(|&a, &b| self.retained[b as usize].cmp(&self.retained[a as usize]).then(a.cmp(&b)));
+        children.sort_by(|&a, &b| self.retained.get(b).cmp(&self.retained.get(a)).then(a.cmp(&b)));
         Ok(children)
     }
 
@@ -385,7 +392,7 @@ impl Snapshot {
         let synthetic = g.node_kinds.synthetic;
         let mut candidates: Vec<u32> =
             (0..g.node_count() as u32).filter(|&i| i != ROOT && g.node_type[i as usize] != synthetic).collect();
-        let by_size = |a: &u32, b: &u32| self.retained[*b as usize].cmp(&self.retained[*a as usize]).then(a.cmp(b));
+        let by_size = |a: &u32, b: &u32| self.retained.get(*b).cmp(&self.retained.get(*a)).then(a.cmp(b));
         if candidates.len() > n && n > 0 {
             candidates.select_nth_unstable_by(n - 1, by_size);
             candidates.truncate(n);

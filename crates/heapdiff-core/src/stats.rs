@@ -1,5 +1,6 @@
 //! Heap statistics as DevTools' Statistics view shows them (with shallow sizes as adjusted).
 
+use crate::bits::BitSet;
 use crate::graph::Graph;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +24,8 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
     let mut s = Statistics { native: extra, extra_native_bytes: extra, ..Statistics::default() };
     let internal = graph.edge_kinds.internal;
     // The `elements` store of each Array, whose retainers we need to count.
-    let mut elements_of = Vec::new();
+    let mut elements = BitSet::new(graph.node_count());
+    let mut any_elements = false;
     for node in 0..graph.node_count() as u32 {
         let t = graph.node_type[node as usize];
         let size = graph.self_size[node as usize] as u64;
@@ -40,22 +42,31 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
             s.strings += size;
         } else if graph.name(node) == "Array" {
             s.js_arrays += size;
-            let elements = graph
+            let store = graph
                 .edges(node)
                 .find(|&e| graph.edge_type[e] == internal && graph.strings.get(graph.edge_name[e]) == "elements");
-            if let Some(e) = elements {
-                elements_of.push(graph.edge_to[e]);
+            if let Some(e) = store {
+                elements.insert(graph.edge_to[e] as usize);
+                any_elements = true;
             }
         }
     }
-    if !elements_of.is_empty() {
-        let mut retainers = vec![0u32; graph.node_count()];
+    if any_elements {
+        // Counted as far as "more than one", in two bits per node rather than a count.
+        let (mut once, mut more) = (BitSet::new(graph.node_count()), BitSet::new(graph.node_count()));
         for &to in &graph.edge_to {
-            retainers[to as usize] = retainers[to as usize].saturating_add(1);
+            let to = to as usize;
+            if elements.contains(to) {
+                if once.contains(to) {
+                    more.insert(to);
+                } else {
+                    once.insert(to);
+                }
+            }
         }
-        for to in elements_of {
-            if retainers[to as usize] == 1 {
-                s.js_arrays += graph.self_size[to as usize] as u64;
+        for store in 0..graph.node_count() {
+            if once.contains(store) && !more.contains(store) {
+                s.js_arrays += graph.self_size[store] as u64;
             }
         }
     }

@@ -620,7 +620,7 @@ impl NativeSnapshot {
 
     #[napi]
     pub fn retained_sizes(&self) -> Result<Float64Array> {
-        guard(|| Ok(Float64Array::new(self.inner.retained_sizes().iter().map(|&v| v as f64).collect())))
+        guard(|| Ok(Float64Array::new(self.inner.retained_sizes().iter().map(|v| v as f64).collect())))
     }
 
     #[napi]
