@@ -140,30 +140,31 @@ impl Snapshot {
             let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
             dominators::compute(&graph, &essential)
         };
-        // `queue`: a buffer for the distances' BFS, handed back for the dominated lists.
+        // `queue`: a buffer for the distances' BFS, handed back.
         let mut the_rest = |queue: Vec<u32>| {
             retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
             let (distances, queue) = distances::compute(&graph, &ephemerons, queue);
+            // On two threads the queue was fresh memory: freed before the classes take theirs.
+            let queue = if two_threads { Vec::new() } else { queue };
             let classes = classes::classify(&graph, &classes::location_map(&graph), None);
             (distances, classes, queue)
         };
-        let (dom, (distances, classes, spare)) = if two_threads {
+        let (dom, (distances, classes)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let rest = the_rest(Vec::new());
+                let (distances, classes, _) = the_rest(Vec::new());
                 // A panic on the other thread resurfaces here, where the binding catches it.
-                let mut dom = dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                dom.spare = Vec::new();
-                (dom, rest)
+                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), (distances, classes))
             })
         } else {
-            // The dominators' spare array serves as the BFS queue: no fresh memory at this
-            // one-thread analysis's peak.
+            // The dominators' spare array serves as the BFS queue, and is spare again after:
+            // no fresh memory at this one-thread analysis's peak.
             let mut dom = dominators();
-            let rest = the_rest(std::mem::take(&mut dom.spare));
-            (dom, rest)
+            let (distances, classes, queue) = the_rest(std::mem::take(&mut dom.spare));
+            dom.spare = queue;
+            (dom, (distances, classes))
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
@@ -171,7 +172,7 @@ impl Snapshot {
         step(2, "distances");
         step(3, "classes");
         let class_stats = {
-            let dominated = DominatedNodes::build(&dom.idom, (spare, dom.preorder));
+            let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
             classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated)
         };
         step(4, "statistics");
