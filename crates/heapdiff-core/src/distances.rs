@@ -47,15 +47,21 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) 
     // Each WeakMap value is held by two edges; skipping the first of each pair makes its
     // distance the greater of the two (crbug.com/1290800), as in DevTools.
     let mut pending: FxHashSet<u32> = FxHashSet::default();
+    // Names tested once per edge: by string index.
+    let s = &graph.strings;
+    let (sloppy_function_map, native_context, map_descriptors) =
+        (s.indices_of("sloppy_function_map"), s.indices_of("system / NativeContext"), s.indices_of("(map descriptors)"));
     let mut allowed = |node: u32, e: usize| -> bool {
         let t = graph.node_type[node as usize];
+        let name = graph.node_name[node as usize] as usize;
         if t == nk.hidden
-            && graph.edge_name_str(e) == Some("sloppy_function_map")
-            && graph.name(node) == "system / NativeContext"
+            && !graph.edge_has_index_name(e)
+            && sloppy_function_map.contains(graph.edge_name[e] as usize)
+            && native_context.contains(name)
         {
             return false;
         }
-        if t == nk.array && graph.name(node) == "(map descriptors)" {
+        if t == nk.array && map_descriptors.contains(name) {
             // Descriptor arrays may be shared between maps: skip every descriptor slot.
             let index = match graph.edge_name_str(e) {
                 None => Some(graph.edge_name[e] as i64),

@@ -13,8 +13,12 @@ use crate::graph::Graph;
 use crate::roots::ROOT;
 use crate::weakmap::EphemeronNames;
 
-/// A bit per edge: may this edge make its target dominated by its source?
-pub struct EssentialEdges(BitSet);
+/// A bit per edge: may this edge make its target dominated by its source? And a bit per node:
+/// is it the target of such an edge?
+pub struct EssentialEdges {
+    edges: BitSet,
+    targets: BitSet,
+}
 
 impl EssentialEdges {
     /// DevTools' `computeIsEssentialEdge`: not weak; not the WeakMap table's copy of an
@@ -23,7 +27,8 @@ impl EssentialEdges {
     /// debugger or other internals keep the page's dominators).
     pub fn compute(graph: &Graph, page_owned: &BitSet, ephemerons: &EphemeronNames) -> EssentialEdges {
         let k = graph.edge_kinds;
-        let mut bits = BitSet::new(graph.edge_count());
+        let mut edges = BitSet::new(graph.edge_count());
+        let mut targets = BitSet::new(graph.node_count());
         for from in 0..graph.node_count() as u32 {
             for e in graph.edges(from) {
                 let t = graph.edge_type[e];
@@ -42,15 +47,21 @@ impl EssentialEdges {
                 if from != ROOT && (t == k.shortcut || (page_owned.contains(to as usize) && !page_owned.contains(from as usize))) {
                     continue;
                 }
-                bits.insert(e);
+                edges.insert(e);
+                targets.insert(to as usize);
             }
         }
-        EssentialEdges(bits)
+        EssentialEdges { edges, targets }
     }
 
     #[inline]
     pub fn contains(&self, e: usize) -> bool {
-        self.0.contains(e)
+        self.edges.contains(e)
+    }
+
+    /// Has the node an essential retainer?
+    pub fn is_target(&self, node: usize) -> bool {
+        self.targets.contains(node)
     }
 }
 
@@ -75,12 +86,8 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
             graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (from, graph.edge_to[e]))
         })
     };
-    // Nodes with an essential retainer; the others hang off the root.
-    let mut has_retainer = BitSet::new(n);
-    for (_, to) in essential_pairs() {
-        has_retainer.insert(to as usize);
-    }
-    let is_orphan = |node: usize| !has_retainer.contains(node);
+    // Nodes with no essential retainer hang off the root.
+    let is_orphan = |node: usize| !essential.is_target(node);
 
     // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
     let len = n + 1;
@@ -183,7 +190,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         }
         ancestor[w as usize] = parent[w as usize];
     }
-    drop((ancestor, preds, first_pred, has_retainer));
+    drop((ancestor, preds, first_pred));
     let number = &mut label;
     for i in 1..=count {
         number[vertex[i as usize] as usize] = i;

@@ -5,6 +5,8 @@
 //! Bytes per node: type 1 + name 4 + id 4 + self size 4 + first edge 4 = 17
 //! (+4 with `trace_node_id`, kept only when some node has a trace, +1 with `detachedness`). Bytes per edge: type 1 + name 4 + target 4 = 9.
 
+use crate::bits::BitSet;
+
 /// Node type indices of the types the analysis treats specially, resolved from the
 /// snapshot's own `meta` (a type the snapshot does not list gets `NONE`, matching nothing).
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +114,17 @@ impl Strings {
     }
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity() + self.ends.capacity() * 8
+    }
+    /// The indices of the strings equal to `s` (V8 writes each text once, but nothing makes a
+    /// snapshot do so): per-node loops then test a name by its index, not by its text.
+    pub fn indices_of(&self, s: &str) -> BitSet {
+        let mut found = BitSet::new(self.len());
+        for i in 0..self.len() {
+            if self.get(i as u32) == s {
+                found.insert(i);
+            }
+        }
+        found
     }
     /// Appends a string (for names the analysis derives) and returns its index.
     pub fn push(&mut self, s: &str) -> u32 {

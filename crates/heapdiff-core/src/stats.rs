@@ -23,28 +23,34 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
     let extra = graph.extra_native_bytes;
     let mut s = Statistics { native: extra, extra_native_bytes: extra, ..Statistics::default() };
     let internal = graph.edge_kinds.internal;
+    let (array, buffer_data, elements_name) = (
+        graph.strings.indices_of("Array"),
+        graph.strings.indices_of("system / JSArrayBufferData"),
+        graph.strings.indices_of("elements"),
+    );
     // The `elements` store of each Array, whose retainers we need to count.
     let mut elements = BitSet::new(graph.node_count());
     let mut any_elements = false;
     for node in 0..graph.node_count() as u32 {
         let t = graph.node_type[node as usize];
         let size = graph.self_size[node as usize] as u64;
+        let name = graph.node_name[node as usize] as usize;
         if t == k.hidden {
             s.system += size;
         } else if t == k.native {
             s.native += size;
-            if graph.name(node) == "system / JSArrayBufferData" {
+            if buffer_data.contains(name) {
                 s.typed_arrays += size;
             }
         } else if t == k.code {
             s.code += size;
         } else if t == k.string || t == k.concatenated_string || t == k.sliced_string {
             s.strings += size;
-        } else if graph.name(node) == "Array" {
+        } else if array.contains(name) {
             s.js_arrays += size;
             let store = graph
                 .edges(node)
-                .find(|&e| graph.edge_type[e] == internal && graph.strings.get(graph.edge_name[e]) == "elements");
+                .find(|&e| graph.edge_type[e] == internal && elements_name.contains(graph.edge_name[e] as usize));
             if let Some(e) = store {
                 elements.insert(graph.edge_to[e] as usize);
                 any_elements = true;
