@@ -25,6 +25,7 @@ mod error;
 mod graph;
 mod json;
 mod leaks;
+mod memory;
 mod parse;
 mod paths;
 mod retained;

@@ -178,6 +178,9 @@ impl Snapshot {
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
         let statistics = stats::compute(&graph, root_retained);
+        // The snapshot is held from now on (by a diff's or a leak series' worker while the
+        // others load): hand back the phases' freed temporaries.
+        crate::memory::release_freed();
         step(5, "done");
         Snapshot {
             graph,

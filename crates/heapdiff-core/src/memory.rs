@@ -1,0 +1,18 @@
+//! Memory handed back between phases.
+
+/// Returns the memory freed so far to the OS. glibc keeps freed blocks smaller than its mmap
+/// threshold in its arenas, and the threshold rises to the size of each large block freed
+/// (up to 32 MiB), so the analysis's freed temporaries would stay resident for as long as the
+/// snapshot is held: 40 MB on bench's medium snapshot (517 MB resident without, 477 MB with).
+pub fn release_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only walks glibc's own free lists; it may be called at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
