@@ -127,8 +127,8 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     // `semi` holds each vertex's preorder number now. When w's semidominator is computed (in
     // reverse preorder), a predecessor numbered before w is not linked yet and offers its own
     // number, so only the smallest of those matters: one pass folds it into `semi`, and only
-    // predecessors numbered after w need a list (on Node's heaps, the tree edges and many
-    // more are of the first kind: less memory at this, the analysis's peak).
+    // predecessors numbered after w need a list. The DFS tree's own edges are of the first
+    // kind: about 4 B per node less at this, the analysis's peak.
     let pre = |node: u32| semi[node as usize + 1];
     let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
         essential_pairs().filter(move |&(from, to)| pre(from) > pre(to)).map(|(from, to)| (to, from))

@@ -1,4 +1,4 @@
-//! Memory handed back between phases.
+//! Freed memory handed back to the OS.
 
 /// Returns the memory freed so far to the OS. glibc keeps freed blocks smaller than its mmap
 /// threshold in its arenas, and the threshold rises to the size of each large block freed
