@@ -126,32 +126,38 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     let r = ROOT + 1;
     // `semi` holds each vertex's preorder number now. When w's semidominator is computed (in
     // reverse preorder), a predecessor numbered before w is not linked yet and offers its own
-    // number, so only the smallest of those matters: one pass folds it into `semi`, and only
+    // number, so only the smallest of those matters: it is folded into `semi`, and only
     // predecessors numbered after w need a list. The DFS tree's own edges are of the first
-    // kind: about 4 B per node less at this, the analysis's peak.
+    // kind: about 4 B per node less at this, the analysis's peak. The smallest is found in the
+    // lists' counting pass (the first of `group`'s two), saving a pass over every edge; it
+    // goes in `next_edge`, spent now.
     let pre = |node: u32| semi[node as usize + 1];
+    next_edge.fill(u32::MAX);
+    let lowest = std::cell::Cell::from_mut(&mut next_edge[..]).as_slice_of_cells();
+    let counting = std::cell::Cell::new(true);
     let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
-        essential_pairs().filter(move |&(from, to)| pre(from) > pre(to)).map(|(from, to)| (to, from))
+        let first_pass = counting.replace(false);
+        essential_pairs()
+            .filter(move |&(from, to)| {
+                let later = pre(from) > pre(to);
+                if !later && first_pass {
+                    let low = &lowest[to as usize + 1];
+                    low.set(low.get().min(pre(from)));
+                }
+                later
+            })
+            .map(|(from, to)| (to, from))
     });
-    // `next_edge` is spent: it holds the smallest earlier predecessor for a moment.
-    let mut lowest = next_edge;
-    lowest.fill(u32::MAX);
-    for (from, to) in essential_pairs() {
-        let (v, w) = (from as usize + 1, to as usize + 1);
-        if semi[v] < semi[w] && semi[v] < lowest[w] {
-            lowest[w] = semi[v];
-        }
-    }
-    for (s, &low) in semi.iter_mut().zip(&lowest) {
+    for (s, &low) in semi.iter_mut().zip(&next_edge) {
         *s = (*s).min(low);
     }
 
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
     // immediate dominator is the nearest common ancestor, in the tree built so far, of the
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
-    // notes on the machine): `ancestor` takes over `lowest`, `label` becomes the preorder
+    // notes on the machine): `ancestor` takes over `next_edge`, `label` becomes the preorder
     // number, and the tree is built in place of `parent`.
-    let mut ancestor = lowest;
+    let mut ancestor = next_edge;
     ancestor.fill(0);
     let mut stack: Vec<u32> = Vec::new();
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {

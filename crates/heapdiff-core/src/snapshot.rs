@@ -147,24 +147,25 @@ impl Snapshot {
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
             let classes = classes::classify(&graph, &classes::location_map(&graph), None);
-            (distances, classes, queue)
+            let statistics = stats::compute(&graph, &self_size);
+            (distances, classes, statistics, queue)
         };
-        let (dom, (distances, classes)) = if two_threads {
+        let (dom, (distances, classes, statistics)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let (distances, classes, _) = the_rest(Vec::new());
+                let (distances, classes, statistics, _) = the_rest(Vec::new());
                 // A panic on the other thread resurfaces here, where the binding catches it.
-                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), (distances, classes))
+                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), (distances, classes, statistics))
             })
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
             // no fresh memory at this one-thread analysis's peak.
             let mut dom = dominators();
-            let (distances, classes, queue) = the_rest(std::mem::take(&mut dom.spare));
+            let (distances, classes, statistics, queue) = the_rest(std::mem::take(&mut dom.spare));
             dom.spare = queue;
-            (dom, (distances, classes))
+            (dom, (distances, classes, statistics))
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
@@ -177,7 +178,7 @@ impl Snapshot {
         };
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
-        let statistics = stats::compute(&graph, root_retained);
+        let statistics = statistics.with_root_retained(root_retained);
         // The snapshot is held from now on (by a diff's or a leak series' worker while the
         // others load): hand back the phases' freed temporaries.
         crate::memory::release_freed();

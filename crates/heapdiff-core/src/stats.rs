@@ -18,7 +18,10 @@ pub struct Statistics {
     pub extra_native_bytes: u64,
 }
 
-pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
+/// Everything but `total` and `v8heap`, which wait for the root's retained size (see
+/// [`Statistics::with_root_retained`]), so this can run while the dominators are computed.
+/// `self_size`: the graph's shallow sizes as adjusted.
+pub fn compute(graph: &Graph, self_size: &[u32]) -> Statistics {
     let k = graph.node_kinds;
     let extra = graph.extra_native_bytes;
     let mut s = Statistics { native: extra, extra_native_bytes: extra, ..Statistics::default() };
@@ -33,7 +36,7 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
     let mut any_elements = false;
     for node in 0..graph.node_count() as u32 {
         let t = graph.node_type[node as usize];
-        let size = graph.self_size[node as usize] as u64;
+        let size = self_size[node as usize] as u64;
         let name = graph.node_name[node as usize] as usize;
         if t == k.hidden {
             s.system += size;
@@ -72,11 +75,18 @@ pub fn compute(graph: &Graph, root_retained: u64) -> Statistics {
         }
         for store in 0..graph.node_count() {
             if once.contains(store) && !more.contains(store) {
-                s.js_arrays += graph.self_size[store] as u64;
+                s.js_arrays += self_size[store] as u64;
             }
         }
     }
-    s.total = root_retained + extra;
-    s.v8heap = s.total.saturating_sub(s.native);
     s
+}
+
+impl Statistics {
+    /// Fills in the totals from the root's retained size.
+    pub fn with_root_retained(mut self, root_retained: u64) -> Statistics {
+        self.total = root_retained + self.extra_native_bytes;
+        self.v8heap = self.total.saturating_sub(self.native);
+        self
+    }
 }
