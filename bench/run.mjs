@@ -121,17 +121,22 @@ const last = (file) => (Array.isArray(file) ? file.at(-1) : file);
 const label = (file) => (Array.isArray(file) ? file.map((f) => path.basename(f)).join(' → ') : path.basename(file));
 const results = []; // { file, tool, runs: [...] }
 for (const file of files) {
-  for (const tool of tools) {
+  const entries = tools.map((tool) => {
     if (!TOOLS[tool]) { console.error(`unknown tool ${tool}`); process.exit(2); }
     const entry = { file, tool, runs: [] };
     results.push(entry);
     const skip = TOOLS[tool].missing?.();
-    if (skip) { entry.skipped = skip; console.error(`skip ${tool}: ${skip}`); continue; }
-    for (let i = 0; i < repeat; i++) {
-      const r = runOnce(tool, file);
+    if (skip) { entry.skipped = skip; console.error(`skip ${tool}: ${skip}`); }
+    return entry;
+  });
+  // Rounds, each running every tool once: the machine's load varies from minute to minute,
+  // so each tool's best comes from the same stretches of time.
+  for (let i = 0; i < repeat; i++) {
+    for (const entry of entries) {
+      if (entry.skipped || entry.runs.some((r) => !r.ok)) continue; // a crash will crash again
+      const r = runOnce(entry.tool, file);
       entry.runs.push(r);
-      console.error(`${label(file)} ${tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
-      if (!r.ok) break; // a crash will crash again
+      console.error(`${label(file)} ${entry.tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
     }
   }
 }

@@ -18,6 +18,12 @@ fn memory() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Bytes the process has read through read(2) and the like, from /proc/self/io (0 where none).
+fn bytes_read() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
 fn main() {
     let path = std::env::args().nth(1).expect("usage: phases FILE [--in-turn]");
     let in_turn = std::env::args().nth(2).as_deref() == Some("--in-turn");
@@ -42,11 +48,12 @@ fn main() {
             let sum = s.summary();
             let (rss, peak) = memory();
             eprintln!(
-                "{:>8.3} s  {rss:>6} MB now, {peak:>6} MB peak  loaded: {} nodes, {} edges, {} MB in memory",
+                "{:>8.3} s  {rss:>6} MB now, {peak:>6} MB peak  loaded: {} nodes, {} edges, {} MB in memory, {} MB read",
                 start.elapsed().as_secs_f64(),
                 sum.node_count,
                 sum.edge_count,
-                sum.memory_bytes >> 20
+                sum.memory_bytes >> 20,
+                bytes_read() >> 20
             );
         }
         Err(e) => {

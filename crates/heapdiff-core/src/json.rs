@@ -5,7 +5,7 @@
 //! the absolute byte offset so every error can say where it happened.
 
 use crate::error::{Error, ErrorKind, Result};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 const BUFFER: usize = 1 << 20;
 /// Deepest nesting accepted in generic values (the `snapshot` header nests 4 deep).
@@ -83,12 +83,32 @@ impl<'p, R: Read> JsonReader<'p, R> {
         self.refill(n)
     }
 
+    /// Continues at offset `to` of the source, dropping what the buffer holds.
+    pub fn jump(&mut self, to: u64) -> Result<()>
+    where
+        R: Seek,
+    {
+        self.src.seek(SeekFrom::Start(to)).map_err(|e| Error::at(ErrorKind::Io, to, format!("seek failed: {e}")))?;
+        (self.base, self.pos, self.end, self.eof) = (to, 0, 0, false);
+        Ok(())
+    }
+
+    /// Reports the offset parsed to (as each refill does).
+    pub fn report(&mut self) {
+        let at = self.offset();
+        if let Some(p) = self.progress.as_mut() {
+            p(at);
+        }
+    }
+
     #[cold]
     fn refill(&mut self, n: usize) -> Result<bool> {
         self.buf.copy_within(self.pos..self.end, 0);
         self.base += self.pos as u64;
         self.end -= self.pos;
         self.pos = 0;
+        // Everything before `base` is parsed: report that (not what is read ahead).
+        self.report();
         while self.end < n && !self.eof {
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
@@ -96,9 +116,6 @@ impl<'p, R: Read> JsonReader<'p, R> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::at(ErrorKind::Io, self.base + self.end as u64, format!("read failed: {e}"))),
             }
-        }
-        if let Some(p) = self.progress.as_mut() {
-            p(self.base + self.end as u64);
         }
         Ok(self.end - self.pos >= n)
     }
@@ -237,6 +254,13 @@ impl<'p, R: Read> JsonReader<'p, R> {
     /// one the parse of the values reports an error at an earlier offset.
     /// Progress is not reported meanwhile: the reader that parses the values reports them.
     pub fn skip_uint_array(&mut self) -> Result<()> {
+        self.expect(b'[', "'[' opening an array of integers")?;
+        self.skip_rest_of_uint_array()
+    }
+
+    /// [`JsonReader::skip_uint_array`] from within the array (from where another reader of it
+    /// has got to).
+    pub fn skip_rest_of_uint_array(&mut self) -> Result<()> {
         let progress = self.progress.take();
         let skipped = self.skip_to_bracket();
         self.progress = progress;
@@ -244,7 +268,6 @@ impl<'p, R: Read> JsonReader<'p, R> {
     }
 
     fn skip_to_bracket(&mut self) -> Result<()> {
-        self.expect(b'[', "'[' opening an array of integers")?;
         loop {
             if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {
                 self.pos += i + 1;

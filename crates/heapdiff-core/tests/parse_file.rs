@@ -4,7 +4,7 @@
 
 mod common;
 use common::Builder;
-use heapdiff_core::{parse, parse_file};
+use heapdiff_core::{parse, parse_file, Graph};
 
 #[test]
 fn a_file_parses_as_memory_does_with_growing_progress() {
@@ -29,6 +29,16 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     let g = from_file.unwrap();
     let m = parse(text.as_bytes(), None).unwrap();
 
+    assert_same(&g, &m);
+    assert_eq!(g.name(n as u32 - 1), "Name499");
+    assert_eq!(g.edge_count(), 2 * n - 12);
+
+    assert!(text.len() > 8 << 20, "only {} bytes", text.len());
+    assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back: {reports:?}");
+    assert_eq!(reports.last().copied(), Some(text.len() as u64));
+}
+
+fn assert_same(g: &Graph, m: &Graph) {
     assert_eq!(g.node_type, m.node_type);
     assert_eq!(g.node_name, m.node_name);
     assert_eq!(g.node_id, m.node_id);
@@ -38,12 +48,6 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     assert_eq!(g.edge_name, m.edge_name);
     assert_eq!(g.edge_to, m.edge_to);
     assert_eq!(g.strings.len(), m.strings.len());
-    assert_eq!(g.name(n as u32 - 1), "Name499");
-    assert_eq!(g.edge_count(), 2 * n - 12);
-
-    assert!(text.len() > 8 << 20, "only {} bytes", text.len());
-    assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back: {reports:?}");
-    assert_eq!(reports.last().copied(), Some(text.len() as u64));
 }
 
 /// A pipe (say `<(gunzip -c app.heapsnapshot.gz)`) cannot be read again from an offset: it is
@@ -100,4 +104,86 @@ fn a_strings_section_longer_than_v8s_longest_string_parses() {
     let cut = head.len() as u64 + LONG - 5;
     let err = parse(stream().take(cut), None).unwrap_err().to_string();
     assert!(err.contains(&format!("byte {cut}")), "{err}");
+}
+
+/// A chain of `n` objects with a few names: several arrays' worth of 1 MB buffers.
+fn chain(n: usize) -> String {
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    for i in 1..n {
+        b.node("object", &format!("Name{}", i % 50), 16 + (i % 7) as u64);
+        b.edge(i - 1, "property", &format!("p{}", i % 30), i);
+    }
+    b.build()
+}
+
+/// Parses `text` from a file, with the progress it reports.
+fn parse_as_file(text: &str, name: &str) -> (heapdiff_core::Result<Graph>, Vec<u64>) {
+    let path = std::env::temp_dir().join(format!("heapdiff-{name}-{}.heapsnapshot", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let mut reports: Vec<u64> = Vec::new();
+    let parsed = parse_file(&path, Some(&mut |done| reports.push(done)));
+    std::fs::remove_file(&path).unwrap();
+    (parsed, reports)
+}
+
+/// From a file, where the `nodes` and `edges` arrays end is guessed from the bytes per value
+/// (so that both are parsed at once while the rest is read). Here the guess is wrong: the
+/// second half of the nodes array is padded with whitespace, so it looks far longer than it
+/// is, and a long array of zeros after it ends in `], "edges":` as the nodes would. The
+/// nodes' parse ends elsewhere, so the file is parsed again without guessing: same graph.
+#[test]
+fn a_wrong_guess_of_where_the_arrays_end_is_parsed_again() {
+    let text = chain(100_000);
+    let (open, close) = (text.find("\"nodes\":[").unwrap() + 9, text.find("],\n\"edges\"").unwrap());
+    let records: Vec<&str> = text[open..close].split(",\n").collect();
+    let half = records.len() / 2;
+    let padded: Vec<String> =
+        records.iter().enumerate().map(|(i, r)| if i < half { r.to_string() } else { r.replace(',', ",                              ") }).collect();
+    let zeros = vec!["0"; 40 * records.len()].join(",");
+    let odd = format!("{}{}],\n\"padding\":[{zeros}{}", &text[..open], padded.join(",\n"), &text[close..]);
+
+    let (from_file, reports) = parse_as_file(&odd, "wrong-guess");
+    let g = from_file.unwrap();
+    let m = parse(odd.as_bytes(), None).unwrap();
+    assert_same(&g, &m);
+    assert_eq!(g.node_count(), 100_000);
+    assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back");
+    assert_eq!(reports.last().copied(), Some(odd.len() as u64));
+}
+
+/// Whatever is wrong, and wherever, a file gives the error that one reader of it in memory
+/// gives: the first in the file, at the same offset, though its arrays are parsed on threads.
+#[test]
+fn a_file_gives_the_errors_memory_gives() {
+    let text = chain(60_000);
+    let nodes = text.find("\"nodes\":[").unwrap();
+    let edges = text.find("\"edges\":[").unwrap();
+    let strings = text.find("\"strings\":[").unwrap();
+    let mut bad: Vec<(String, String)> = Vec::new();
+    for (name, at) in [("nodes", nodes + 5000), ("edges", edges + 70_000), ("both", nodes + 300)] {
+        // A letter for a digit (in "both", one in the nodes and one in the edges).
+        let mut bytes = text.clone().into_bytes();
+        let digit = |bytes: &[u8], from: usize| from + bytes[from..].iter().position(u8::is_ascii_digit).unwrap();
+        let i = digit(&bytes, at);
+        bytes[i] = b'x';
+        if name == "both" {
+            let j = digit(&bytes, edges + 9000);
+            bytes[j] = b'y';
+        }
+        bad.push((format!("a letter in the {name}"), String::from_utf8(bytes).unwrap()));
+    }
+    for cut in [nodes + 20_000, edges + 1000, edges + 300_000, strings + 50, text.len() - 3] {
+        bad.push((format!("cut at {cut}"), text[..cut].to_string()));
+    }
+    bad.push(("one node too many".into(), text.replacen("\"node_count\":60000", "\"node_count\":60001", 1)));
+    bad.push(("one edge too few".into(), text.replacen("\"edge_count\":59999", "\"edge_count\":59998", 1)));
+    let last_string = text.rfind(",\n\"").unwrap();
+    bad.push(("a string index out of range".into(), format!("{}]}}\n", &text[..last_string])));
+    for (what, text) in bad {
+        let expected = parse(text.as_bytes(), None).expect_err(&what);
+        let (parsed, _) = parse_as_file(&text, "errors");
+        let e = parsed.expect_err(&what);
+        assert_eq!((e.offset, &e.message), (expected.offset, &expected.message), "{what}");
+    }
 }
