@@ -94,11 +94,26 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     let mut parent = vec![0u32; len];
     let mut semi = vec![0u32; len];
     let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
+    let mut label = vec![u32::MAX; len];
     let mut count = 0u32;
     let mut next_edge = vec![0u32; len];
+    // When w's semidominator is computed (in reverse preorder), a predecessor numbered before
+    // w is not linked yet and offers its own number, so only the smallest of those matters:
+    // the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
+    // into `semi` after. Only predecessors numbered after w need a list: the DFS counts them
+    // (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own edges
+    // are of the first kind: about 4 B per node less at this, the analysis's peak.
+    let mut first_pred = vec![0u32; len];
     {
-        let mut t = Dfs { parent: &mut parent, semi: &mut semi, vertex: &mut vertex, label: &mut label, next_edge: &mut next_edge, count: &mut count };
+        let mut t = Dfs {
+            parent: &mut parent,
+            semi: &mut semi,
+            vertex: &mut vertex,
+            lowest: &mut label,
+            later: &mut first_pred,
+            next_edge: &mut next_edge,
+            count: &mut count,
+        };
         let r = ROOT + 1;
         t.run(graph, essential, r);
         // Nodes whose every retainer is inessential (weak-only) hang off the root, with the
@@ -112,44 +127,32 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
                 }
             }
         }
-        // What is left is held only by cliques of unreachable nodes: each one hangs off the root.
-        if (*t.count as usize) < n {
+        // What is left is held only by cliques of unreachable nodes: each one hangs off the
+        // root. Their edges (among themselves) are met once all are numbered.
+        let scanned = *t.count;
+        if (scanned as usize) < n {
             for v in 1..=n as u32 {
                 if t.semi[v as usize] == 0 {
                     t.parent[v as usize] = r;
                     t.visit(v);
                 }
             }
+            for i in scanned + 1..=*t.count {
+                let v = t.vertex[i as usize];
+                for e in graph.edges(v - 1).filter(|&e| essential.contains(e)) {
+                    t.meet(v, graph.edge_to[e] + 1);
+                }
+            }
         }
     }
-
     let r = ROOT + 1;
-    // `semi` holds each vertex's preorder number now. When w's semidominator is computed (in
-    // reverse preorder), a predecessor numbered before w is not linked yet and offers its own
-    // number, so only the smallest of those matters: it is folded into `semi`, and only
-    // predecessors numbered after w need a list. The DFS tree's own edges are of the first
-    // kind: about 4 B per node less at this, the analysis's peak. The smallest is found in the
-    // lists' counting pass (the first of `group`'s two), saving a pass over every edge; it
-    // goes in `next_edge`, spent now.
+    // The lists are filled while `semi` holds the plain preorder numbers, as the DFS counted.
     let pre = |node: u32| semi[node as usize + 1];
-    next_edge.fill(u32::MAX);
-    let lowest = std::cell::Cell::from_mut(&mut next_edge[..]).as_slice_of_cells();
-    let counting = std::cell::Cell::new(true);
-    let (first_pred, preds) = group(n, Vec::new(), Vec::new(), || {
-        let first_pass = counting.replace(false);
-        essential_pairs()
-            .filter(move |&(from, to)| {
-                let later = pre(from) > pre(to);
-                if !later && first_pass {
-                    let low = &lowest[to as usize + 1];
-                    low.set(low.get().min(pre(from)));
-                }
-                later
-            })
-            .map(|(from, to)| (to, from))
-    });
-    for (s, &low) in semi.iter_mut().zip(&next_edge) {
-        *s = (*s).min(low);
+    let (first_pred, preds) =
+        fill(first_pred, Vec::new(), || essential_pairs().filter(move |&(from, to)| pre(from) > pre(to)).map(|(from, to)| (to, from)));
+    for ((s, low), v) in semi.iter_mut().zip(label.iter_mut()).zip(0..) {
+        *s = (*s).min(*low);
+        *low = v;
     }
 
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
@@ -225,11 +228,15 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
 }
 
 /// The depth-first numbering, iterative: `next_edge` remembers where each node's scan stopped.
+/// Each essential edge is met once, when its source's scan reaches it.
 struct Dfs<'a> {
     parent: &'a mut [u32],
     semi: &'a mut [u32],
     vertex: &'a mut [u32],
-    label: &'a mut [u32],
+    /// The smallest number among each vertex's predecessors numbered before it.
+    lowest: &'a mut [u32],
+    /// How many of each vertex's predecessors are numbered after it.
+    later: &'a mut [u32],
     next_edge: &'a mut [u32],
     count: &'a mut u32,
 }
@@ -239,7 +246,17 @@ impl Dfs<'_> {
         *self.count += 1;
         self.semi[v as usize] = *self.count;
         self.vertex[*self.count as usize] = v;
-        self.label[v as usize] = v;
+    }
+
+    /// An edge from v to w, both numbered.
+    #[inline]
+    fn meet(&mut self, v: u32, w: u32) {
+        let (pv, w) = (self.semi[v as usize], w as usize);
+        if pv > self.semi[w] {
+            self.later[w] += 1;
+        } else if pv < self.lowest[w] {
+            self.lowest[w] = pv;
+        }
     }
 
     fn run(&mut self, graph: &Graph, essential: &EssentialEdges, root: u32) {
@@ -259,11 +276,14 @@ impl Dfs<'_> {
                 }
                 let w = graph.edge_to[e] + 1;
                 if self.semi[w as usize] == 0 {
+                    // A tree edge, w's first predecessor met: numbered before it.
                     self.parent[w as usize] = v;
+                    self.lowest[w as usize] = self.semi[v as usize];
                     self.next_edge[w as usize] = graph.first_edge[w as usize - 1];
                     v_next = w;
                     break;
                 }
+                self.meet(v, w);
             }
             v = v_next;
         }
@@ -294,13 +314,12 @@ impl DominatedNodes {
 }
 
 /// Groups `(key, item)` pairs by key (keys below `key_count`), keeping their order: items with
-/// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill;
-/// the fill uses `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
+/// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill.
 /// The result goes into the memory of `first` and `items`, cheaper to reuse than fresh memory.
 fn group<I: Iterator<Item = (u32, u32)>>(
     key_count: usize,
     mut first: Vec<u32>,
-    mut items: Vec<u32>,
+    items: Vec<u32>,
     pairs: impl Fn() -> I,
 ) -> (Vec<u32>, Vec<u32>) {
     first.clear();
@@ -308,6 +327,13 @@ fn group<I: Iterator<Item = (u32, u32)>>(
     for (k, _) in pairs() {
         first[k as usize + 1] += 1;
     }
+    fill(first, items, pairs)
+}
+
+/// [`group`] once counted: `first[k + 1]` holds how many items key k has. The fill uses
+/// `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
+fn fill<I: Iterator<Item = (u32, u32)>>(mut first: Vec<u32>, mut items: Vec<u32>, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
+    let key_count = first.len() - 1;
     for i in 0..key_count {
         first[i + 1] += first[i];
     }
