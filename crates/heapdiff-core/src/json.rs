@@ -233,6 +233,29 @@ impl<'p, R: Read> JsonReader<'p, R> {
         }
         let mut count = 0u64;
         loop {
+            // Fast path for V8's layout ("n,n,n\n,n,…"), well inside the buffer: digits, then
+            // ',' or "\n,". Anything else (or a 20-digit number) is left to the general path.
+            while self.end - self.pos >= 24 {
+                let start = self.pos;
+                let bytes = &self.buf[start..start + 24];
+                let (mut v, mut i) = (0u64, 0);
+                while i < 19 {
+                    let d = bytes[i].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    v = v * 10 + d as u64;
+                    i += 1;
+                }
+                let next = match bytes[i] {
+                    b',' if i > 0 => i + 1,
+                    b'\n' if i > 0 && bytes[i + 1] == b',' => i + 2,
+                    _ => break,
+                };
+                f(v, self.base + start as u64)?;
+                count += 1;
+                self.pos = start + next;
+            }
             self.skip_ws()?;
             let at = self.offset();
             let v = self.uint()?;

@@ -187,3 +187,23 @@ fn a_file_gives_the_errors_memory_gives() {
         assert_eq!((e.offset, &e.message), (expected.offset, &expected.message), "{what}");
     }
 }
+
+/// Integers are read by a fast path in V8's layout ("n,n\n,n") and by the general one around
+/// any other whitespace: spaced out, the same snapshot gives the same graph, and a fraction,
+/// a sign or a number past 2^64 meets the same error, at the same place, on either path.
+#[test]
+fn integers_read_alike_in_any_layout() {
+    let text = chain(5_000);
+    let spaced = text.replace(',', " ,\t").replace('\n', " \r\n ");
+    assert_same(&parse(spaced.as_bytes(), None).unwrap(), &parse(text.as_bytes(), None).unwrap());
+    let cases = [("1.5", "no fraction", 1), ("-1", "a non-negative integer", 0), ("1e3", "no fraction", 1), ("99999999999999999999", "below 2^64", 0)];
+    for (bad, expected, after) in cases {
+        for base in [&text, &spaced] {
+            let at = base.find("\"edges\":[").unwrap() + 2000;
+            let at = at + base[at..].find(',').unwrap() + 1;
+            let e = parse(format!("{}{bad}{}", &base[..at], &base[at..]).as_bytes(), None).unwrap_err();
+            assert!(e.message.contains(expected), "{bad}: {e}");
+            assert_eq!(e.offset, Some((at + after) as u64), "{bad}: {e}");
+        }
+    }
+}
