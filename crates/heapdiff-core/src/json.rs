@@ -61,13 +61,9 @@ pub struct JsonReader<'p, R> {
 }
 
 impl<'p, R: Read> JsonReader<'p, R> {
+    /// A reader from the source's start (see [`JsonReader::jump`] for any other offset).
     pub fn new(src: R, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
-        JsonReader::starting_at(src, 0, progress)
-    }
-
-    /// A reader whose first byte is at offset `base` of the file (for offsets in errors).
-    pub fn starting_at(src: R, base: u64, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
-        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base, eof: false, progress }
+        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base: 0, eof: false, progress }
     }
 
     pub fn offset(&self) -> u64 {
@@ -93,14 +89,6 @@ impl<'p, R: Read> JsonReader<'p, R> {
         Ok(())
     }
 
-    /// Reports the offset parsed to (as each refill does).
-    pub fn report(&mut self) {
-        let at = self.offset();
-        if let Some(p) = self.progress.as_mut() {
-            p(at);
-        }
-    }
-
     #[cold]
     fn refill(&mut self, n: usize) -> Result<bool> {
         self.buf.copy_within(self.pos..self.end, 0);
@@ -108,7 +96,9 @@ impl<'p, R: Read> JsonReader<'p, R> {
         self.end -= self.pos;
         self.pos = 0;
         // Everything before `base` is parsed: report that (not what is read ahead).
-        self.report();
+        if let Some(p) = self.progress.as_mut() {
+            p(self.base);
+        }
         while self.end < n && !self.eof {
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,

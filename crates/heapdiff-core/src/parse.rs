@@ -127,7 +127,7 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                     threads_read.fetch_add(done - last, Ordering::Relaxed);
                     last = done;
                 };
-                let mut r = JsonReader::starting_at(file, 0, Some(&mut count));
+                let mut r = JsonReader::new(file, Some(&mut count));
                 r.jump(at)?;
                 let section = read_array(&mut r, &h, array)?;
                 let end = r.offset();
