@@ -267,13 +267,6 @@ impl<'p, R: Read> JsonReader<'p, R> {
     /// one the parse of the values reports an error at an earlier offset.
     /// Progress is not reported meanwhile: the reader that parses the values reports them.
     pub fn skip_uint_array(&mut self) -> Result<()> {
-        self.expect(b'[', "'[' opening an array of integers")?;
-        self.skip_rest_of_uint_array()
-    }
-
-    /// [`JsonReader::skip_uint_array`] from within the array (from where another reader of it
-    /// has got to).
-    pub fn skip_rest_of_uint_array(&mut self) -> Result<()> {
         let progress = self.progress.take();
         let skipped = self.skip_to_bracket();
         self.progress = progress;
@@ -281,6 +274,7 @@ impl<'p, R: Read> JsonReader<'p, R> {
     }
 
     fn skip_to_bracket(&mut self) -> Result<()> {
+        self.expect(b'[', "'[' opening an array of integers")?;
         loop {
             if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {
                 self.pos += i + 1;
