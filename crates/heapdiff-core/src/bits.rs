@@ -6,7 +6,7 @@ pub struct BitSet(Vec<u64>);
 impl BitSet {
     /// An empty set of indices below `len`.
     pub fn new(len: usize) -> BitSet {
-        BitSet(vec![0; len.div_ceil(64)])
+        BitSet(crate::memory::zeroed(len.div_ceil(64)))
     }
 
     #[inline]

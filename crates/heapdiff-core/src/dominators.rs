@@ -91,19 +91,19 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
 
     // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
     let len = n + 1;
-    let mut parent = vec![0u32; len];
-    let mut semi = vec![0u32; len];
-    let mut vertex = vec![0u32; len];
+    let mut parent = crate::memory::zeroed::<u32>(len);
+    let mut semi = crate::memory::zeroed::<u32>(len);
+    let mut vertex = crate::memory::zeroed::<u32>(len);
     let mut label = vec![u32::MAX; len];
     let mut count = 0u32;
-    let mut next_edge = vec![0u32; len];
+    let mut next_edge = crate::memory::zeroed::<u32>(len);
     // When w's semidominator is computed (in reverse preorder), a predecessor numbered before
     // w is not linked yet and offers its own number, so only the smallest of those matters:
     // the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
     // into `semi` after. Only predecessors numbered after w need a list: the DFS counts them
     // (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own edges
     // are of the first kind: about 4 B per node less at this, the analysis's peak.
-    let mut first_pred = vec![0u32; len];
+    let mut first_pred = crate::memory::zeroed::<u32>(len);
     {
         let mut t = Dfs {
             parent: &mut parent,

@@ -16,3 +16,13 @@ pub fn release_freed() {
         }
     }
 }
+
+/// `len` zeros, written rather than mapped: `vec![0; len]` of a large array gets untouched
+/// pages, and where the first access to a page is a read (a random lookup before any store),
+/// the kernel maps its shared zero page, so the first store faults again, copies, and flushes
+/// the other cores' TLBs. In a threaded analysis those flushes cost as much as the DFS itself.
+pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, T::default());
+    v
+}

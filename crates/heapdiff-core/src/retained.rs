@@ -19,7 +19,7 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
     }
     let n = graph.node_count();
     let k = graph.node_kinds;
-    let mut owners = vec![0u32; n];
+    let mut owners = crate::memory::zeroed::<u32>(n);
     let mut worklist: Vec<u32> = Vec::new();
     for i in 0..n {
         let t = graph.node_type[i];
