@@ -126,9 +126,44 @@ pub fn location_map(graph: &Graph) -> FxHashMap<u32, Location> {
     graph.locations.iter().map(|l| (l.node, *l)).collect()
 }
 
+/// The locations by node, one per node (later entries win, as in DevTools' map).
+fn locations_by_node(graph: &Graph) -> Vec<Location> {
+    let mut sorted = graph.locations.clone();
+    // Stable: within a node, the entries keep their order, and the last is kept.
+    sorted.sort_by_key(|l| l.node);
+    let mut out: Vec<Location> = Vec::with_capacity(sorted.len());
+    for l in sorted {
+        match out.last_mut() {
+            Some(last) if last.node == l.node => *last = l,
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
+/// Looks up entries sorted by node while nodes are visited in increasing order: a step
+/// forward instead of a hash lookup per node.
+struct InNodeOrder<'a, T> {
+    rest: &'a [T],
+    node_of: fn(&T) -> u32,
+}
+
+impl<'a, T> InNodeOrder<'a, T> {
+    fn at(&mut self, node: u32) -> Option<&'a T> {
+        while let Some((first, rest)) = self.rest.split_first() {
+            let n = (self.node_of)(first);
+            if n >= node {
+                return (n == node).then_some(first);
+            }
+            self.rest = rest;
+        }
+        None
+    }
+}
+
 /// Assigns every node its class. Plain objects are named by `definitions` when given (DevTools
 /// classifies a diff's base snapshot with the current snapshot's), else by the snapshot's own.
-pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions: Option<&[Vec<String>]>) -> Classes {
+pub fn classify(graph: &Graph, definitions: Option<&[Vec<String>]>) -> Classes {
     let n = graph.node_count();
     let k = graph.node_kinds;
     let mut names = Interner { names: Vec::new(), by_name: HashMap::new() };
@@ -140,7 +175,9 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
         graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
     let interfaces = plain_object_names(graph, definitions);
     let interface_classes: Vec<u32> = interfaces.names.iter().map(|name| names.intern(name)).collect();
-    let mut by_raw_name: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut interface_of = InNodeOrder { rest: &interfaces.of_node, node_of: |&(node, _)| node };
+    // The class name of each raw object name, by string index.
+    let mut by_raw_name = vec![u32::MAX; graph.strings.len()];
     // Each node's class name first; the loop below turns it into the node's class in place.
     let mut node_class = vec![0u32; n];
     for (i, slot) in node_class.iter_mut().enumerate() {
@@ -148,18 +185,16 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
         *slot = if t == k.hidden {
             system
         } else if t == k.object || t == k.native {
-            match interfaces.of_node.get(&(i as u32)) {
-                Some(&interface) => interface_classes[interface as usize],
+            match interface_of.at(i as u32) {
+                Some(&(_, interface)) => interface_classes[interface as usize],
                 None => {
+                    // The parse checked every name index against the strings.
                     let raw = graph.node_name[i];
-                    match by_raw_name.get(&raw) {
-                        Some(&c) => c,
-                        None => {
-                            let c = names.intern(&object_class_name(graph.strings.get(raw)));
-                            by_raw_name.insert(raw, c);
-                            c
-                        }
+                    let class = &mut by_raw_name[raw as usize];
+                    if *class == u32::MAX {
+                        *class = names.intern(&object_class_name(graph.strings.get(raw)));
                     }
+                    *class
                 }
             }
         } else if t == k.code {
@@ -179,9 +214,11 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
     // The class keyed by the name alone, by interned name (every name is interned by now).
     let mut by_name_class = vec![u32::MAX; names.names.len()];
     let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
+    let locations = locations_by_node(graph);
+    let mut location_of = InNodeOrder { rest: &locations, node_of: |l| l.node };
     for i in 0..n {
         let name = node_class[i];
-        let loc = if graph.node_type[i] == k.object { locations.get(&(i as u32)) } else { None };
+        let loc = if graph.node_type[i] == k.object { location_of.at(i as u32) } else { None };
         node_class[i] = match loc {
             Some(l) => *by_location.entry((l.script_id, l.line, l.column, name)).or_insert_with(|| {
                 keys.push(format!("{},{},{},{}", l.script_id, l.line, l.column, names.names[name as usize]));
@@ -202,16 +239,21 @@ pub fn classify(graph: &Graph, locations: &FxHashMap<u32, Location>, definitions
     Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }
 }
 
-fn is_plain_object(graph: &Graph, node: usize) -> bool {
-    graph.node_type[node] == graph.node_kinds.object && graph.name(node as u32) == "Object"
+/// The plain `Object`s, in node order.
+fn plain_objects(graph: &Graph) -> Vec<u32> {
+    let object = graph.strings.indices_of("Object");
+    let t = graph.node_kinds.object;
+    (0..graph.node_count() as u32)
+        .filter(|&node| graph.node_type[node as usize] == t && object.contains(graph.node_name[node as usize] as usize))
+        .collect()
 }
 
 /// Names DevTools gives plain objects by their property sets, and which objects take them.
 struct Interfaces {
     names: Vec<String>,
     definitions: Vec<Vec<String>>,
-    /// Plain-object node -> index into `names`.
-    of_node: FxHashMap<u32, u32>,
+    /// (plain-object node, index into `names`), in node order.
+    of_node: Vec<(u32, u32)>,
 }
 
 /// DevTools names plain `Object`s after the property sets that at least 2 objects (and one in
@@ -222,13 +264,14 @@ struct Interfaces {
 /// Property names are handled as string indices: candidates are keyed by index sequences, and
 /// names are compared by their rank in JavaScript's string order, computed once.
 fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfaces {
+    let plain = plain_objects(graph);
     let definitions = match foreign {
-        None => infer_definitions(graph),
+        None => infer_definitions(graph, &plain),
         Some(foreign) => {
             // This snapshot's string index of each property name its plain objects use; a
             // definition naming any other property can match none of them.
             let mut index: HashMap<&str, u32> = HashMap::new();
-            for node in (0..graph.node_count()).filter(|&node| is_plain_object(graph, node)) {
+            for &node in &plain {
                 for p in properties_of(graph, node) {
                     index.entry(graph.strings.get(p)).or_insert(p);
                 }
@@ -240,13 +283,13 @@ fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfa
         }
     };
     if definitions.is_empty() {
-        return Interfaces { names: Vec::new(), definitions: Vec::new(), of_node: FxHashMap::default() };
+        return Interfaces { names: Vec::new(), definitions: Vec::new(), of_node: Vec::new() };
     }
     let names = match foreign {
         Some(foreign) => foreign.iter().map(|d| interface_name(d.iter().map(String::as_str))).collect(),
         None => definitions.iter().map(|d| interface_name(d.iter().map(|&p| graph.strings.get(p)))).collect(),
     };
-    let of_node = match_definitions(graph, &definitions);
+    let of_node = match_definitions(graph, &plain, &definitions);
     let definitions = match foreign {
         Some(foreign) => foreign.to_vec(),
         None => definitions.iter().map(|d| d.iter().map(|&p| graph.strings.get(p).to_owned()).collect()).collect(),
@@ -256,9 +299,9 @@ fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfa
 
 const UNKNOWN: u32 = u32::MAX;
 
-fn properties_of(graph: &Graph, node: usize) -> impl Iterator<Item = u32> + '_ {
+fn properties_of(graph: &Graph, node: u32) -> impl Iterator<Item = u32> + '_ {
     let property = graph.edge_kinds.property;
-    graph.edges(node as u32).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
+    graph.edges(node).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
 }
 
 fn interface_name<'a>(properties: impl Iterator<Item = &'a str>) -> String {
@@ -267,23 +310,18 @@ fn interface_name<'a>(properties: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// The property sets (as string indices) that plain objects are named by, most popular first.
-fn infer_definitions(graph: &Graph) -> Vec<Vec<u32>> {
-    let n = graph.node_count();
-    let properties_of = |node: usize| properties_of(graph, node);
+fn infer_definitions(graph: &Graph, plain: &[u32]) -> Vec<Vec<u32>> {
+    let properties_of = |node: u32| properties_of(graph, node);
     const PROTO: u32 = u32::MAX - 1;
     // Per string index: the length of its formatted form, or PROTO for `__proto__`.
     let mut formatted_len = vec![UNKNOWN; graph.strings.len()];
 
     // Candidates: the leading properties of each plain object, in order of first appearance.
     let mut candidates: Vec<(Vec<u32>, u64)> = Vec::new();
-    let mut candidate_index: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut total = 0u64;
+    let mut candidate_index: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let total = plain.len();
     let mut key: Vec<u32> = Vec::new();
-    for node in 0..n {
-        if !is_plain_object(graph, node) {
-            continue;
-        }
-        total += 1;
+    for &node in plain {
         key.clear();
         let mut name_len = 1; // "{"
         for p in properties_of(node) {
@@ -326,20 +364,15 @@ fn infer_definitions(graph: &Graph) -> Vec<Vec<u32>> {
 /// Which definition each plain object takes: the one with the most properties that its
 /// property set contains (earlier, more popular definitions win ties). Definitions holding an
 /// `UNKNOWN` property match nothing.
-fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> FxHashMap<u32, u32> {
-    let n = graph.node_count();
-    let properties_of = |node: usize| properties_of(graph, node);
-    // Every property name of a plain object, ranked in JavaScript's string order.
+fn match_definitions(graph: &Graph, plain: &[u32], definitions: &[Vec<u32>]) -> Vec<(u32, u32)> {
+    // Every property name the definitions use, ranked in JavaScript's string order. An
+    // object's other properties can take no step in the trie below, so they are left out.
     let mut rank = vec![UNKNOWN; graph.strings.len()];
     let mut distinct: Vec<u32> = Vec::new();
-    for node in 0..n {
-        if is_plain_object(graph, node) {
-            for p in properties_of(node) {
-                if rank[p as usize] == UNKNOWN {
-                    rank[p as usize] = 0;
-                    distinct.push(p);
-                }
-            }
+    for &p in definitions.iter().flatten().filter(|&&p| p != UNKNOWN) {
+        if rank[p as usize] == UNKNOWN {
+            rank[p as usize] = 0;
+            distinct.push(p);
         }
     }
     distinct.sort_by(|&a, &b| js_cmp(graph.strings.get(a), graph.strings.get(b)));
@@ -388,15 +421,12 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> FxHashMap<u32, 
         }
     };
 
-    let mut of_node = FxHashMap::default();
+    let mut of_node = Vec::new();
     let mut states: Vec<usize> = Vec::new();
     let mut properties: Vec<u32> = Vec::new();
-    for node in 0..n {
-        if !is_plain_object(graph, node) {
-            continue;
-        }
+    for &node in plain {
         properties.clear();
-        properties.extend(properties_of(node).map(|p| rank[p as usize]));
+        properties.extend(properties_of(graph, node).map(|p| rank[p as usize]).filter(|&r| r != UNKNOWN));
         properties.sort_unstable();
         states.clear();
         states.push(0);
@@ -424,7 +454,7 @@ fn match_definitions(graph: &Graph, definitions: &[Vec<u32>]) -> FxHashMap<u32, 
             }
         }
         if let Some((_, index)) = best {
-            of_node.insert(node as u32, index as u32);
+            of_node.push((node, index as u32));
         }
     }
     of_node

@@ -146,7 +146,7 @@ impl Snapshot {
             let (distances, queue) = distances::compute(&graph, &ephemerons, queue);
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
-            let classes = classes::classify(&graph, &classes::location_map(&graph), None);
+            let classes = classes::classify(&graph, None);
             let statistics = stats::compute(&graph, &self_size);
             (distances, classes, statistics, queue)
         };
@@ -251,7 +251,7 @@ impl Snapshot {
         let (classes, class_summaries) = match definitions {
             None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
-                let classes = classes::classify(g, &classes::location_map(g), Some(defs));
+                let classes = classes::classify(g, Some(defs));
                 let stats = self.with_dominated(|dominated| {
                     classes::aggregate(&classes, &g.self_size, &self.retained, &self.distances.distance, dominated)
                 });
