@@ -215,46 +215,48 @@ impl<'p, R: Read> JsonReader<'p, R> {
 
     /// Reads `[u, u, ...]`, handing each integer and its offset to `f`. Returns the count.
     pub fn uint_array(&mut self, mut f: impl FnMut(u64, u64) -> Result<()>) -> Result<u64> {
+        self.uint_records(1, |values, offsets| f(values[0], offsets[0]))
+    }
+
+    /// Reads `[u, u, ...]` as records of `width` integers, handing each whole record (its
+    /// values and their offsets) to `f`: one call per record, not per value. Returns the
+    /// count of values, a last partial record's included.
+    pub fn uint_records(&mut self, width: usize, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
         self.expect(b'[', "'[' opening an array of integers")?;
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
             self.pos += 1;
             return Ok(0);
         }
+        let (mut values, mut offsets) = (vec![0u64; width], vec![0u64; width]);
+        let mut k = 0;
         let mut count = 0u64;
         loop {
             // Fast path for V8's layout ("n,n,n\n,n,…"), well inside the buffer: digits, then
-            // ',' or "\n,". Anything else (or a 20-digit number) is left to the general path.
+            // ',' or "\n,". Anything else is left to the general path.
             while self.end - self.pos >= 24 {
                 let start = self.pos;
-                let bytes = &self.buf[start..start + 24];
-                let (mut v, mut i) = (0u64, 0);
-                while i < 19 {
-                    let d = bytes[i].wrapping_sub(b'0');
-                    if d > 9 {
-                        break;
-                    }
-                    v = v * 10 + d as u64;
-                    i += 1;
-                }
-                let next = match bytes[i] {
-                    b',' if i > 0 => i + 1,
-                    b'\n' if i > 0 && bytes[i + 1] == b',' => i + 2,
-                    _ => break,
+                let Some((v, next)) = listed_uint(self.buf[start..start + 24].try_into().expect("24 bytes")) else {
+                    break;
                 };
-                f(v, self.base + start as u64)?;
-                count += 1;
+                values[k] = v;
+                offsets[k] = self.base + start as u64;
                 self.pos = start + next;
+                count += 1;
+                k += 1;
+                if k == width {
+                    k = 0;
+                    f(&values, &offsets)?;
+                }
             }
             self.skip_ws()?;
-            let at = self.offset();
-            let v = self.uint()?;
-            f(v, at)?;
+            offsets[k] = self.offset();
+            values[k] = self.uint()?;
             count += 1;
-            // Fast path for the common "n,n,n" layout without whitespace.
-            if self.pos < self.end && self.buf[self.pos] == b',' {
-                self.pos += 1;
-                continue;
+            k += 1;
+            if k == width {
+                k = 0;
+                f(&values, &offsets)?;
             }
             if !self.comma_or(b']', "',' or ']' in an array of integers")? {
                 return Ok(count);
@@ -561,6 +563,94 @@ impl<'p, R: Read> JsonReader<'p, R> {
         match self.peek()? {
             None => Ok(()),
             Some(_) => Err(self.unexpected("end of file after the snapshot object")),
+        }
+    }
+}
+
+/// For [`JsonReader::uint_records`]: an integer of at most 19 digits at the start of `bytes`,
+/// followed by `,` or `\n,`, as (value, bytes to the next value). Up to 15 digits without a
+/// branch per digit: digits are found and combined eight bytes at a time (SWAR, as simdjson
+/// does), which spares the mispredicted branch where each number ends.
+#[inline(always)]
+fn listed_uint(bytes: &[u8; 24]) -> Option<(u64, usize)> {
+    let (value, len) = match digits8(bytes, 0) {
+        (_, 0) => return None,
+        (high, 8) => match digits8(bytes, 8) {
+            (low, more @ 0..=7) => (high * POW10[more] + low, 8 + more),
+            _ => {
+                // 16 digits or more: rare enough for a loop.
+                let (mut v, mut i) = (0u64, 0);
+                while i < 19 {
+                    let d = bytes[i].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    v = v * 10 + d as u64;
+                    i += 1;
+                }
+                (v, i)
+            }
+        },
+        short => short,
+    };
+    match bytes[len] {
+        b',' => Some((value, len + 1)),
+        b'\n' if bytes[len + 1] == b',' => Some((value, len + 2)),
+        _ => None,
+    }
+}
+
+const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// The run of up to 8 digits at `bytes[at..]`: (its value, its length).
+#[inline(always)]
+fn digits8(bytes: &[u8; 24], at: usize) -> (u64, usize) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let chunk = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    // Byte by byte, c - '0', and a high bit where that is not 0..=9. Borrows and carries
+    // only run towards later bytes, so every byte before the first non-digit is exact.
+    let d = chunk.wrapping_sub(ONES * b'0' as u64);
+    let non_digits = (d | d.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
+    let len = (non_digits.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, 0);
+    }
+    // The digits moved to the top, first digit most significant, zeros before; then pairs,
+    // quads and the eight combined.
+    let v = d << (64 - 8 * len);
+    let v = (v.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100 * 65536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10000 * (1 << 32) + 1) >> 32, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listed_uint;
+
+    fn listed(text: &str) -> Option<(u64, usize)> {
+        let mut bytes = [b' '; 24];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        listed_uint(&bytes)
+    }
+
+    #[test]
+    fn listed_integers_of_every_length_read_exactly() {
+        let mut n = 1u64;
+        for digits in 1..=19 {
+            for v in [n, n + 7, n * 9 + (n - 1)] {
+                let text = v.to_string();
+                assert_eq!(listed(&format!("{text},1")), Some((v, text.len() + 1)), "{text}");
+                assert_eq!(listed(&format!("{text}\n,1")), Some((v, text.len() + 2)), "{text}");
+            }
+            assert_eq!(listed(&format!("{}0,", "0".repeat(digits - 1))), Some((0, digits + 1)));
+            n = n.saturating_mul(10);
+        }
+    }
+
+    #[test]
+    fn anything_but_a_listed_integer_is_left_to_the_general_path() {
+        for text in ["", ",1", " 1,", "-1,", "1.5,", "1e3,", "1]", "1 ,", "1\n]", "12x,", "1\u{e9},", "99999999999999999999,"] {
+            assert_eq!(listed(text), None, "{text:?}");
         }
     }
 }

@@ -540,35 +540,21 @@ impl Parser {
         let line = position(f, "line", "location_fields", at)?;
         let column = position(f, "column", "location_fields", at)?;
         let node_values = self.node_values();
-        let mut record = vec![0u64; width];
-        let mut k = 0usize;
-        let mut record_at = 0u64;
         let locations = &mut self.locations;
-        r.uint_array(|v, off| {
-            if k == 0 {
-                record_at = off;
+        let count = r.uint_records(width, |record, offsets| {
+            let node = record[object];
+            if node >= node_values || node % l.node_fields as u64 != 0 {
+                return Err(format_err(offsets[0], format!("expected a location object_index that is a node offset, found {node}")));
             }
-            record[k] = v;
-            k += 1;
-            if k == width {
-                k = 0;
-                let node = record[object];
-                if node >= node_values || node % l.node_fields as u64 != 0 {
-                    return Err(format_err(record_at, format!("expected a location object_index that is a node offset, found {node}")));
-                }
-                locations.push(Location {
-                    node: (node / l.node_fields as u64) as u32,
-                    script_id: record[script] as u32,
-                    line: record[line] as u32,
-                    column: record[column] as u32,
-                });
-            }
+            locations.push(Location {
+                node: (node / l.node_fields as u64) as u32,
+                script_id: record[script] as u32,
+                line: record[line] as u32,
+                column: record[column] as u32,
+            });
             Ok(())
         })?;
-        if k != 0 {
-            return Err(format_err(r.offset(), format!("expected the locations length to be a multiple of {width}")));
-        }
-        Ok(())
+        whole_records(r, count, width, "locations")
     }
 
     fn function_infos<R: Read>(&mut self, r: &mut JsonReader<R>, at: u64) -> Result<()> {
@@ -578,30 +564,22 @@ impl Parser {
         let idx = |name: &str| f.iter().position(|x| x == name);
         let (fid, name, script_name, script_id, line, column) =
             (idx("function_id"), idx("name"), idx("script_name"), idx("script_id"), idx("line"), idx("column"));
-        let mut record = vec![0u64; width];
-        let mut k = 0usize;
         let mut names: Vec<(u32, u64)> = Vec::new();
         let infos = &mut self.trace.function_infos;
-        r.uint_array(|v, off| {
-            record[k] = v;
-            if Some(k) == name || Some(k) == script_name {
-                names.push((v.min(u32::MAX as u64) as u32, off));
-            }
-            k += 1;
-            if k == width {
-                k = 0;
-                let get = |i: Option<usize>| i.map_or(0, |i| record[i].min(u32::MAX as u64) as u32);
-                infos.push(FunctionInfo {
-                    function_id: get(fid),
-                    name: get(name),
-                    script_name: get(script_name),
-                    script_id: get(script_id),
-                    line: get(line),
-                    column: get(column),
-                });
-            }
+        let count = r.uint_records(width, |record, offsets| {
+            let get = |i: Option<usize>| i.map_or(0, |i| record[i].min(u32::MAX as u64) as u32);
+            names.extend([name, script_name].into_iter().flatten().map(|i| (get(Some(i)), offsets[i])));
+            infos.push(FunctionInfo {
+                function_id: get(fid),
+                name: get(name),
+                script_name: get(script_name),
+                script_id: get(script_id),
+                line: get(line),
+                column: get(column),
+            });
             Ok(())
         })?;
+        whole_records(r, count, width, "trace_function_infos")?;
         for (v, off) in names {
             self.note_string(v, off);
         }
@@ -729,26 +707,44 @@ impl Parser {
 
 /// Reads an array of exactly `expected` integers (`what` values, so many because of `why`),
 /// handing each with its offset to `f`.
-fn exact_uint_array<R: Read>(
-    r: &mut JsonReader<R>,
-    expected: u64,
-    what: &str,
-    why: &str,
-    mut f: impl FnMut(u64, u64) -> Result<()>,
-) -> Result<()> {
-    let array_at = r.offset();
-    let mut seen = 0u64;
-    r.uint_array(|v, off| {
-        seen += 1;
-        if seen > expected {
-            return Err(format_err(off, format!("expected at most {expected} {what} values ({why}), found more")));
-        }
-        f(v, off)
-    })?;
-    if seen != expected {
-        return Err(format_err(array_at, format!("expected {expected} {what} values ({why}), found {seen}")));
+/// An error unless `count` values (of the array just read) make whole records of `width`.
+fn whole_records<R: Read>(r: &JsonReader<R>, count: u64, width: usize, what: &str) -> Result<()> {
+    if count % width as u64 != 0 {
+        return Err(format_err(r.offset(), format!("expected the {what} length to be a multiple of {width}")));
     }
     Ok(())
+}
+
+/// Reads an array of `records` records of `width` integers each, handing every record (its
+/// values and their offsets) to `f`; any other count of values is an error.
+fn exact_records<R: Read>(
+    r: &mut JsonReader<R>,
+    records: u64,
+    width: usize,
+    what: &str,
+    why: &str,
+    mut f: impl FnMut(&[u64], &[u64]) -> Result<()>,
+) -> Result<()> {
+    let array_at = r.offset();
+    let expected = records * width as u64;
+    let mut seen = 0u64;
+    let count = r.uint_records(width, |values, offsets| {
+        if seen == records {
+            return Err(format_err(offsets[0], format!("expected at most {expected} {what} values ({why}), found more")));
+        }
+        seen += 1;
+        f(values, offsets)
+    })?;
+    if count != expected {
+        return Err(format_err(array_at, format!("expected {expected} {what} values ({why}), found {count}")));
+    }
+    Ok(())
+}
+
+/// `v` as a `u32`, or an error at `off` naming `what`.
+#[inline]
+fn u32_at(v: u64, off: u64, what: &str) -> Result<u32> {
+    u32::try_from(v).map_err(|_| format_err(off, format!("expected {what} below 2^32")))
 }
 
 fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
@@ -766,52 +762,37 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
     };
     let type_count = h.node_types.len() as u64;
     let why = format!("node_count {} × {} fields", h.node_count, l.node_fields);
-    let mut k = 0usize;
     // Snapshots taken without allocation tracking carry the column too, all zeros: the column
     // is only made at the first non-zero value (and stays empty, then dropped, without one).
     let mut leading_zero_traces = 0usize;
-    exact_uint_array(r, h.node_count * l.node_fields as u64, "node", &why, |v, off| {
-        if k == l.n_type {
-            if v >= type_count {
-                return Err(format_err(off, format!("expected a node type below {type_count} (the types meta lists), found {v}")));
-            }
-            c.node_type.push(v as u8);
-        } else if k == l.n_name {
-            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node name index below 2^32"))?;
-            if c.max_name.is_none_or(|(m, _)| v > m) {
-                c.max_name = Some((v, off));
-            }
-            c.node_name.push(v);
-        } else if k == l.n_id {
-            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node id below 2^32"))?;
-            c.node_id.push(v);
-        } else if k == l.n_size {
-            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a self_size below 2^32"))?;
-            c.self_size.push(v);
-        } else if k == l.n_edges {
-            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a node edge_count below 2^32"))?;
-            c.edge_count.push(v);
-        } else if Some(k) == l.n_trace {
-            let v = u32::try_from(v).map_err(|_| format_err(off, "expected a trace_node_id below 2^32"))?;
-            if let Some(t) = c.trace_node_id.as_mut() {
-                if t.is_empty() && v == 0 {
-                    leading_zero_traces += 1;
-                } else {
-                    if t.is_empty() {
-                        t.reserve_exact(n);
-                        t.resize(leading_zero_traces, 0);
-                    }
-                    t.push(v);
+    exact_records(r, h.node_count, l.node_fields, "node", &why, |v, off| {
+        let t = v[l.n_type];
+        if t >= type_count {
+            return Err(format_err(off[l.n_type], format!("expected a node type below {type_count} (the types meta lists), found {t}")));
+        }
+        c.node_type.push(t as u8);
+        let name = u32_at(v[l.n_name], off[l.n_name], "a node name index")?;
+        if c.max_name.is_none_or(|(m, _)| name > m) {
+            c.max_name = Some((name, off[l.n_name]));
+        }
+        c.node_name.push(name);
+        c.node_id.push(u32_at(v[l.n_id], off[l.n_id], "a node id")?);
+        c.self_size.push(u32_at(v[l.n_size], off[l.n_size], "a self_size")?);
+        c.edge_count.push(u32_at(v[l.n_edges], off[l.n_edges], "a node edge_count")?);
+        if let (Some(k), Some(traces)) = (l.n_trace, c.trace_node_id.as_mut()) {
+            let trace = u32_at(v[k], off[k], "a trace_node_id")?;
+            if traces.is_empty() && trace == 0 {
+                leading_zero_traces += 1;
+            } else {
+                if traces.is_empty() {
+                    traces.reserve_exact(n);
+                    traces.resize(leading_zero_traces, 0);
                 }
-            }
-        } else if Some(k) == l.n_detached {
-            if let Some(d) = c.detachedness.as_mut() {
-                d.push(v.min(255) as u8);
+                traces.push(trace);
             }
         }
-        k += 1;
-        if k == l.node_fields {
-            k = 0;
+        if let (Some(k), Some(d)) = (l.n_detached, c.detachedness.as_mut()) {
+            d.push(v[k].min(255) as u8);
         }
         Ok(())
     })?;
@@ -832,39 +813,35 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Edges> {
     let type_count = h.edge_types.len() as u64;
     let why = format!("edge_count {} × {} fields", h.edge_count, l.edge_fields);
     let node_values = h.node_count * l.node_fields as u64;
-    let mut k = 0usize;
-    let mut kind = 0u8;
-    // Field order within an edge comes from meta; the name's meaning depends on the type,
-    // so remember the name until the record is complete.
-    let mut pending_name: Option<(u64, u64)> = None;
-    exact_uint_array(r, h.edge_count * l.edge_fields as u64, "edge", &why, |v, off| {
-        if k == l.e_type {
-            if v >= type_count {
-                return Err(format_err(off, format!("expected an edge type below {type_count} (the types meta lists), found {v}")));
-            }
-            kind = v as u8;
-            c.edge_type.push(kind);
-        } else if k == l.e_name {
-            pending_name = Some((v, off));
-        } else if k == l.e_to {
-            if v >= node_values || v % l.node_fields as u64 != 0 {
-                return Err(format_err(
-                    off,
-                    format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {v}", l.node_fields),
-                ));
-            }
-            c.edge_to.push((v / l.node_fields as u64) as u32);
+    let node_fields = l.node_fields as u64;
+    exact_records(r, h.edge_count, l.edge_fields, "edge", &why, |v, off| {
+        let t = v[l.e_type];
+        if t >= type_count {
+            return Err(format_err(off[l.e_type], format!("expected an edge type below {type_count} (the types meta lists), found {t}")));
         }
-        k += 1;
-        if k == l.edge_fields {
-            k = 0;
-            let (name, name_at) = pending_name.take().unwrap_or((0, off));
-            let name = u32::try_from(name).map_err(|_| format_err(name_at, "expected an edge name or index below 2^32"))?;
-            if kind != kinds.element && kind != kinds.hidden && c.max_name.is_none_or(|(m, _)| name > m) {
-                c.max_name = Some((name, name_at));
-            }
-            c.edge_name.push(name);
+        let kind = t as u8;
+        c.edge_type.push(kind);
+        let to = v[l.e_to];
+        // V8's 7 fields and the older 6 and 5 as constants: a division by a constant is a
+        // multiplication, by a variable a slow divide, and this runs once per edge.
+        let (node, rest) = match node_fields {
+            7 => (to / 7, to % 7),
+            6 => (to / 6, to % 6),
+            5 => (to / 5, to % 5),
+            f => (to / f, to % f),
+        };
+        if to >= node_values || rest != 0 {
+            return Err(format_err(
+                off[l.e_to],
+                format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {to}", l.node_fields),
+            ));
         }
+        c.edge_to.push(node as u32);
+        let name = u32_at(v[l.e_name], off[l.e_name], "an edge name or index")?;
+        if kind != kinds.element && kind != kinds.hidden && c.max_name.is_none_or(|(m, _)| name > m) {
+            c.max_name = Some((name, off[l.e_name]));
+        }
+        c.edge_name.push(name);
         Ok(())
     })?;
     c.end = r.offset();

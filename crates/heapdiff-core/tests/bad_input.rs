@@ -71,6 +71,18 @@ fn wrong_counts_are_reported() {
 }
 
 #[test]
+fn records_cut_short_are_reported() {
+    let text = sample();
+    let e = error_of(&text.replace("\"locations\":[]", "\"locations\":[5,1,2,3,\n10,1]"));
+    assert!(e.to_string().contains("expected the locations length to be a multiple of 4"), "{e}");
+    let infos = text
+        .replace("\"location_fields\"", "\"trace_function_info_fields\":[\"function_id\",\"name\",\"script_name\",\"script_id\",\"line\",\"column\"],\"location_fields\"")
+        .replace("\"trace_function_infos\":[]", "\"trace_function_infos\":[1,0,0,1,2,3,\n2,0,0]");
+    let e = error_of(&infos);
+    assert!(e.to_string().contains("expected the trace_function_infos length to be a multiple of 6"), "{e}");
+}
+
+#[test]
 fn edge_counts_must_sum_to_the_edges() {
     // Node 1 claims 3 edges instead of 2, node 0 still 1: 4 != 3.
     let text = sample().replacen("3,1,3,32,2", "3,1,3,32,3", 1);
