@@ -14,6 +14,8 @@ use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
 use crate::weakmap::EphemeronNames;
 use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -395,16 +397,20 @@ impl Snapshot {
     pub fn largest(&self, n: usize) -> Vec<u32> {
         let g = &self.graph;
         let synthetic = g.node_kinds.synthetic;
-        let mut candidates: Vec<u32> =
-            (0..g.node_count() as u32).filter(|&i| i != ROOT && g.node_type[i as usize] != synthetic).collect();
-        let by_size = |a: &u32, b: &u32| self.retained.get(*b).cmp(&self.retained.get(*a)).then(a.cmp(b));
-        if candidates.len() > n && n > 0 {
-            candidates.select_nth_unstable_by(n - 1, by_size);
-            candidates.truncate(n);
+        // The n best so far in a min-heap, best meaning larger, then earlier: one pass, and no
+        // list of every node (fresh memory, costly here).
+        let mut best: BinaryHeap<Reverse<(u64, Reverse<u32>)>> = BinaryHeap::with_capacity(n + 1);
+        if n > 0 {
+            for i in (0..g.node_count() as u32).filter(|&i| i != ROOT && g.node_type[i as usize] != synthetic) {
+                let key = (self.retained.get(i), Reverse(i));
+                if best.len() < n {
+                    best.push(Reverse(key));
+                } else if let Some(mut worst) = best.peek_mut().filter(|worst| key > worst.0) {
+                    *worst = Reverse(key);
+                }
+            }
         }
-        candidates.truncate(n);
-        candidates.sort_by(by_size);
-        candidates
+        best.into_sorted_vec().into_iter().map(|Reverse((_, Reverse(i)))| i).collect()
     }
 }
 
