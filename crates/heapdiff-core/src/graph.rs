@@ -119,9 +119,28 @@ impl Strings {
     /// snapshot do so): per-node loops then test a name by its index, not by its text.
     pub fn indices_of(&self, s: &str) -> BitSet {
         let mut found = BitSet::new(self.len());
-        for i in 0..self.len() {
-            if self.get(i as u32) == s {
-                found.insert(i);
+        // Every string contains "", so the search would find each only from its first byte on.
+        let candidates = if s.is_empty() { (0..self.len() as u32).collect() } else { self.containing(s) };
+        for i in candidates.into_iter().filter(|&i| self.get(i) == s) {
+            found.insert(i as usize);
+        }
+        found
+    }
+    /// The indices of the strings that contain `needle`, in order: one vector search over all
+    /// the text rather than a search per string.
+    pub fn containing(&self, needle: &str) -> Vec<u32> {
+        let mut found = Vec::new();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut from = 0;
+        while let Some(at) = finder.find(&self.bytes[from..]).map(|at| from + at) {
+            // The string the match starts in; a match running on into the next is none.
+            let i = self.ends.partition_point(|&end| end as usize <= at);
+            let end = self.ends[i] as usize;
+            if at + needle.len() <= end {
+                found.push(i as u32);
+                from = end;
+            } else {
+                from = at + 1;
             }
         }
         found
@@ -262,5 +281,29 @@ impl Graph {
             + self.strings.heap_bytes()
             + self.locations.capacity() * std::mem::size_of::<Location>()
             + self.trace.nodes.capacity() * std::mem::size_of::<TraceNode>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Strings;
+
+    fn strings(all: &[&str]) -> Strings {
+        let mut s = Strings::default();
+        for t in all {
+            s.push(t);
+        }
+        s
+    }
+
+    #[test]
+    fn a_search_finds_each_string_once_and_none_across_two() {
+        let s = strings(&["ab", "cab", "a", "b", "", "abab", "xa", "bx", "ab"]);
+        assert_eq!(s.containing("ab"), [0, 1, 5, 8]);
+        let members = |set: crate::bits::BitSet| (0..s.len()).filter(|&i| set.contains(i)).collect::<Vec<_>>();
+        assert_eq!(members(s.indices_of("ab")), [0, 8]);
+        assert_eq!(members(s.indices_of("a")), [2]);
+        assert_eq!(members(s.indices_of("")), [4]);
+        assert!(members(s.indices_of("abx")).is_empty());
     }
 }

@@ -299,18 +299,18 @@ impl<'p, R: Read> JsonReader<'p, R> {
             if !self.ensure(1)? {
                 return Err(self.unexpected("'\"' closing a string"));
             }
-            // Copy the run of plain bytes at once.
+            // Copy the run of plain bytes at once: up to a quote or a backslash (found by
+            // memchr's vector search), or before that a control character.
             let run_start = self.pos;
-            let mut i = self.pos;
-            while i < self.end {
-                let b = self.buf[i];
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                clean &= b < 0x80;
-                i += 1;
+            let rest = &self.buf[run_start..self.end];
+            let mut run = &rest[..memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len())];
+            // Branch-free, so it vectorises; control characters are errors, so rare.
+            if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
+                run = &run[..run.iter().position(|&b| b < 0x20).unwrap_or(run.len())];
             }
-            out.extend_from_slice(&self.buf[run_start..i]);
+            clean &= run.is_ascii();
+            let i = run_start + run.len();
+            out.extend_from_slice(run);
             self.pos = i;
             if i == self.end {
                 continue;

@@ -135,17 +135,21 @@ impl Snapshot {
         step(0, "dominators");
         crate::dom::propagate_dom_state(&mut graph);
         let user_roots = roots::user_roots(&graph);
-        let ephemerons = EphemeronNames::build(&graph);
         let mut self_size = std::mem::take(&mut graph.self_size);
+        // Made by the other branch first, the dominators' being the longer: they only need it
+        // after the page-owned walk.
+        let ephemerons = OnceLock::new();
+        let ephemerons = || ephemerons.get_or_init(|| EphemeronNames::build(&graph));
         let dominators = || {
             let page_owned = roots::page_owned(&graph);
-            let essential = EssentialEdges::compute(&graph, &page_owned, &ephemerons);
+            let essential = EssentialEdges::compute(&graph, &page_owned, ephemerons());
             dominators::compute(&graph, &essential)
         };
         // `queue`: a buffer for the distances' BFS, handed back.
         let mut the_rest = |queue: Vec<u32>| {
+            let ephemerons = ephemerons();
             retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
-            let (distances, queue) = distances::compute(&graph, &ephemerons, queue);
+            let (distances, queue) = distances::compute(&graph, ephemerons, queue);
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
             let classes = classes::classify(&graph, None);

@@ -29,23 +29,11 @@ impl EphemeronNames {
             r"^[0-9]+( / part of key \(.*? @[0-9]+\) -> value \(.*? @[0-9]+\) pair in WeakMap \(table @([0-9]+)\))$",
         )
         .expect("valid regex");
-        let internal = graph.edge_kinds.internal;
         let mut by_string = FxHashMap::default();
-        let mut seen = vec![false; graph.strings.len()];
         let mut pairs: HashMap<String, u32> = HashMap::new();
-        for e in 0..graph.edge_count() {
-            if graph.edge_type[e] != internal {
-                continue;
-            }
-            let name = graph.edge_name[e];
-            if std::mem::replace(&mut seen[name as usize], true) {
-                continue;
-            }
-            let text = graph.strings.get(name);
-            if !text.contains("pair in WeakMap") {
-                continue;
-            }
-            if let Some(c) = re.captures(text) {
+        // Every string named so, edge name or not: only internal edges look them up.
+        for name in graph.strings.containing("pair in WeakMap") {
+            if let Some(c) = re.captures(graph.strings.get(name)) {
                 let next = pairs.len() as u32;
                 let pair = *pairs.entry(c[1].to_owned()).or_insert(next);
                 let table_id = c[2].parse().unwrap_or(u64::MAX);
