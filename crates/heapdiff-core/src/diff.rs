@@ -8,6 +8,7 @@
 //! [`Snapshot`], so the two graphs need never be in memory together.
 
 use crate::classes::ClassSummary;
+use crate::ids::ordinals_by_id;
 use crate::retained::group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
@@ -144,10 +145,12 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
         base.class_summaries.iter().map(|s| key_index.get(s.key.as_str()).copied()).collect();
 
     // Only objects with a shallow size take part, as in DevTools.
-    let mut base_order: Vec<u32> = (0..base.ids.len() as u32).filter(|&i| base.self_sizes[i as usize] != 0).collect();
-    base_order.sort_unstable_by_key(|&i| base.ids[i as usize]);
-    let mut cur_order: Vec<u32> = (0..g.node_count() as u32).filter(|&i| g.self_size[i as usize] != 0).collect();
-    cur_order.sort_unstable_by_key(|&i| g.node_id[i as usize]);
+    // Both sorted at once: a diff's base is closed by now, and its core is free.
+    let (base_order, cur_order) = std::thread::scope(|scope| {
+        let base_order = scope.spawn(|| ordinals_by_id(&base.ids, |i| base.self_sizes[i] != 0));
+        let cur_order = ordinals_by_id(&g.node_id, |i| g.self_size[i] != 0);
+        (base_order.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), cur_order)
+    });
 
     let identity = identity(current, base, &base_order, &cur_order, &base_to_current);
     if !identity.same_process {

@@ -23,6 +23,7 @@ mod dom;
 mod dominators;
 mod error;
 mod graph;
+mod ids;
 mod json;
 mod leaks;
 mod memory;

@@ -255,7 +255,9 @@ impl Snapshot {
     pub fn census(&self, definitions: Option<&[Vec<String>]>) -> Census<'_> {
         let g = &self.graph;
         let (classes, class_summaries) = match definitions {
+            // Its own definitions, as two snapshots of one process mostly have: nothing to redo.
             None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
+            Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
                 let classes = classes::classify(g, Some(defs));
                 let stats = self.with_dominated(|dominated| {
@@ -311,11 +313,7 @@ impl Snapshot {
     /// The ordinal of the node with this id.
     pub fn find_by_id(&self, id: u64) -> Option<u32> {
         let ids = &self.graph.node_id;
-        let by_id = self.by_id.get_or_init(|| {
-            let mut order: Vec<u32> = (0..ids.len() as u32).collect();
-            order.sort_unstable_by_key(|&i| ids[i as usize]);
-            order
-        });
+        let by_id = self.by_id.get_or_init(|| crate::ids::ordinals_by_id(ids, |_| true));
         let id = u32::try_from(id).ok()?;
         by_id.binary_search_by_key(&id, |&i| ids[i as usize]).ok().map(|k| by_id[k])
     }
