@@ -316,7 +316,8 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
         site_of.insert(n as u32, s);
     }
     let retained = current.with_dominated(|dominated| {
-        group_retained(|n| site_of.get(&n).copied(), keys.len(), current.retained_sizes(), dominated)
+        // A byte per node settles most of them; only new objects need the map.
+        group_retained(|n| if is_new[n as usize] { site_of.get(&n).copied() } else { None }, keys.len(), current.retained_sizes(), dominated)
     });
     let mut rows: Vec<SiteDiff> = keys
         .iter()

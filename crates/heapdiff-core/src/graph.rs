@@ -118,11 +118,13 @@ impl Strings {
     /// The indices of the strings equal to `s` (V8 writes each text once, but nothing makes a
     /// snapshot do so): per-node loops then test a name by its index, not by its text.
     pub fn indices_of(&self, s: &str) -> BitSet {
+        // A pass comparing lengths first, not a text search: a short name such as "Object"
+        // occurs inside many strings, and each find costs more than a length compare.
         let mut found = BitSet::new(self.len());
-        // Every string contains "", so the search would find each only from its first byte on.
-        let candidates = if s.is_empty() { (0..self.len() as u32).collect() } else { self.containing(s) };
-        for i in candidates.into_iter().filter(|&i| self.get(i) == s) {
-            found.insert(i as usize);
+        for i in 0..self.len() {
+            if self.get(i as u32) == s {
+                found.insert(i);
+            }
         }
         found
     }

@@ -20,20 +20,19 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
     let n = graph.node_count();
     let k = graph.node_kinds;
     let mut owners = crate::memory::zeroed::<u32>(n);
-    let mut worklist: Vec<u32> = Vec::new();
     for i in 0..n {
         let t = graph.node_type[i];
         let owned = t == k.hidden
             || t == k.array
             || (t == k.native && graph.name(i as u32) == "system / ExternalStringData");
-        if owned {
-            owners[i] = UNVISITED;
-        } else {
-            owners[i] = i as u32;
-            worklist.push(i as u32);
-        }
+        owners[i] = if owned { UNVISITED } else { i as u32 };
     }
-    while let Some(id) = worklist.pop() {
+    // Each ordinary node hands itself to the owned nodes it points to, and those pass on
+    // what they get (or that they have several owners). DevTools starts a worklist with every
+    // ordinary node; the result is the same fixpoint in any order, and going through them in
+    // node order reads their edges in sequence, leaving the worklist to the owned nodes.
+    let mut worklist: Vec<u32> = Vec::new();
+    let pass_on = |id: u32, owners: &mut [u32], worklist: &mut Vec<u32>| {
         let owner = owners[id as usize];
         for e in graph.edges(id) {
             if graph.edge_type[e] == graph.edge_kinds.weak {
@@ -50,6 +49,14 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
                     owners[target as usize] = MULTIPLE_OWNERS;
                     worklist.push(target);
                 }
+            }
+        }
+    };
+    for i in 0..n as u32 {
+        if owners[i as usize] == i {
+            pass_on(i, &mut owners, &mut worklist);
+            while let Some(id) = worklist.pop() {
+                pass_on(id, &mut owners, &mut worklist);
             }
         }
     }
