@@ -96,7 +96,6 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     let mut vertex = crate::memory::zeroed::<u32>(len);
     let mut label = vec![u32::MAX; len];
     let mut count = 0u32;
-    let mut next_edge = crate::memory::zeroed::<u32>(len);
     // When w's semidominator is computed (in reverse preorder), a predecessor numbered before
     // w is not linked yet and offers its own number, so only the smallest of those matters:
     // the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
@@ -111,8 +110,8 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
             vertex: &mut vertex,
             lowest: &mut label,
             later: &mut first_pred,
-            next_edge: &mut next_edge,
             count: &mut count,
+            stack: Vec::new(),
         };
         let r = ROOT + 1;
         t.run(graph, essential, r);
@@ -158,10 +157,9 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
     // immediate dominator is the nearest common ancestor, in the tree built so far, of the
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
-    // notes on the machine): `ancestor` takes over `next_edge`, `label` becomes the preorder
+    // notes on the machine): `label` becomes the preorder
     // number, and the tree is built in place of `parent`.
-    let mut ancestor = next_edge;
-    ancestor.fill(0);
+    let mut ancestor = crate::memory::zeroed::<u32>(len);
     let mut stack: Vec<u32> = Vec::new();
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
         if ancestor[v as usize] == 0 {
@@ -227,8 +225,9 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     Dominators { idom, preorder, spare: label }
 }
 
-/// The depth-first numbering, iterative: `next_edge` remembers where each node's scan stopped.
-/// Each essential edge is met once, when its source's scan reaches it.
+/// The depth-first numbering, iterative: the path from the run's root is a stack of frames,
+/// each remembering where its vertex's scan stopped (in the stack, cache-warm, rather than in
+/// an array per vertex). Each essential edge is met once, when its source's scan reaches it.
 struct Dfs<'a> {
     parent: &'a mut [u32],
     semi: &'a mut [u32],
@@ -237,8 +236,8 @@ struct Dfs<'a> {
     lowest: &'a mut [u32],
     /// How many of each vertex's predecessors are numbered after it.
     later: &'a mut [u32],
-    next_edge: &'a mut [u32],
     count: &'a mut u32,
+    stack: Vec<Frame>,
 }
 
 impl Dfs<'_> {
@@ -249,45 +248,57 @@ impl Dfs<'_> {
     }
 
     /// An edge from v to w, both numbered.
-    #[inline]
     fn meet(&mut self, v: u32, w: u32) {
-        let (pv, w) = (self.semi[v as usize], w as usize);
-        if pv > self.semi[w] {
-            self.later[w] += 1;
-        } else if pv < self.lowest[w] {
-            self.lowest[w] = pv;
+        Self::meet_from(self.semi[v as usize], w, self.semi, self.later, self.lowest);
+    }
+
+    /// An edge to w from the vertex numbered `pv`.
+    #[inline(always)]
+    fn meet_from(pv: u32, w: u32, semi: &[u32], later: &mut [u32], lowest: &mut [u32]) {
+        let w = w as usize;
+        if pv > semi[w] {
+            later[w] += 1;
+        } else if pv < lowest[w] {
+            lowest[w] = pv;
         }
     }
 
     fn run(&mut self, graph: &Graph, essential: &EssentialEdges, root: u32) {
-        self.next_edge[root as usize] = graph.first_edge[root as usize - 1];
-        let mut v = root;
-        while v != 0 {
-            if self.semi[v as usize] == 0 {
-                self.visit(v);
-            }
-            let mut v_next = self.parent[v as usize];
-            let end = graph.first_edge[v as usize];
-            while self.next_edge[v as usize] < end {
-                let e = self.next_edge[v as usize] as usize;
-                self.next_edge[v as usize] += 1;
+        let frame = |v: u32, pv: u32| Frame { v, pv, e: graph.first_edge[v as usize - 1], end: graph.first_edge[v as usize] };
+        if self.semi[root as usize] == 0 {
+            self.visit(root);
+        }
+        self.stack.push(frame(root, self.semi[root as usize]));
+        'frames: while let Some(top) = self.stack.last_mut() {
+            while top.e < top.end {
+                let e = top.e as usize;
+                top.e += 1;
                 if !essential.contains(e) {
                     continue;
                 }
+                let (v, pv) = (top.v, top.pv);
                 let w = graph.edge_to[e] + 1;
                 if self.semi[w as usize] == 0 {
                     // A tree edge, w's first predecessor met: numbered before it.
                     self.parent[w as usize] = v;
-                    self.lowest[w as usize] = self.semi[v as usize];
-                    self.next_edge[w as usize] = graph.first_edge[w as usize - 1];
-                    v_next = w;
-                    break;
+                    self.lowest[w as usize] = pv;
+                    self.visit(w);
+                    self.stack.push(frame(w, *self.count));
+                    continue 'frames;
                 }
-                self.meet(v, w);
+                Self::meet_from(pv, w, self.semi, self.later, self.lowest);
             }
-            v = v_next;
+            self.stack.pop();
         }
     }
+}
+
+/// A vertex on the DFS's path: its number, and where its scan of its edges stands and ends.
+struct Frame {
+    v: u32,
+    pv: u32,
+    e: u32,
+    end: u32,
 }
 
 /// Children of each node in the dominator tree.
