@@ -3,6 +3,7 @@
 //! DevTools skips the table's edge for dominators and the first of the pair for distances;
 //! this module recognises those names once per snapshot.
 
+use crate::bits::BitSet;
 use crate::graph::Graph;
 use regex::Regex;
 use rustc_hash::FxHashMap;
@@ -17,9 +18,11 @@ pub struct Ephemeron {
 }
 
 /// Ephemeron edge names by string index.
-#[derive(Debug, Default)]
 pub struct EphemeronNames {
     by_string: FxHashMap<u32, Ephemeron>,
+    /// The same string indices, a bit each: most internal edges are not ephemerons, and a bit
+    /// settles that sooner than a hash lookup.
+    names: BitSet,
 }
 
 impl EphemeronNames {
@@ -40,7 +43,9 @@ impl EphemeronNames {
                 by_string.insert(name, Ephemeron { pair, table_id });
             }
         }
-        EphemeronNames { by_string }
+        let mut names = BitSet::new(graph.strings.len());
+        by_string.keys().for_each(|&name| names.insert(name as usize));
+        EphemeronNames { by_string, names }
     }
 
     /// The ephemeron that edge `e` belongs to, if it is an internal edge named like one.
@@ -49,6 +54,10 @@ impl EphemeronNames {
         if self.by_string.is_empty() || graph.edge_type[e] != graph.edge_kinds.internal {
             return None;
         }
-        self.by_string.get(&graph.edge_name[e]).copied()
+        let name = graph.edge_name[e];
+        if !self.names.contains(name as usize) {
+            return None;
+        }
+        self.by_string.get(&name).copied()
     }
 }
