@@ -86,7 +86,9 @@ export async function findLeaks(paths: string[], options: LeakOptions = {}): Pro
       ]);
       const found: Suspects = await last.request('suspects', { maxIds: maxIds.slice(0, -1), stackDepth, limit: CANDIDATES });
       const ids = found.suspects.map((s) => s.id);
-      const held = await Promise.all(sessions.map((s) => s.request('holdings', { firstMaxId: maxIds[0]!, containerIds: ids })));
+      // The last snapshot's holdings are the suspects' own figures: asked of the earlier ones only.
+      const earlier = await Promise.all(sessions.slice(0, -1).map((s) => s.request('holdings', { firstMaxId: maxIds[0]!, containerIds: ids })));
+      const held = [...earlier, found.suspects.map((s) => ({ present: true, retainedSize: s.retainedSize, count: s.count, selfSize: s.newSelfSize }))];
       const suspects: LeakSuspect[] = [];
       found.suspects.forEach((s, i) => {
         const series = held.map((h) => h[i]!);

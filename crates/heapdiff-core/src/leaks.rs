@@ -16,6 +16,7 @@ use crate::paths::edge_source;
 use crate::roots::ROOT;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
@@ -36,9 +37,9 @@ fn is_internal(graph: &Graph, node: u32) -> bool {
     name.starts_with("system / ") || (name.starts_with('(') && name.ends_with(')'))
 }
 
-/// The container of every object created since the first snapshot (`first_max_id` is that
-/// snapshot's highest id); `NONE` for the others and for objects no container holds.
-pub fn containers(snapshot: &Snapshot, first_max_id: u32) -> Vec<u32> {
+/// Calls `f(object, container)` for every object created since the first snapshot
+/// (`first_max_id` is that snapshot's highest id) that a container holds, in node order.
+fn each_contained(snapshot: &Snapshot, first_max_id: u32, mut f: impl FnMut(u32, u32)) {
     let g = snapshot.graph();
     let idom = snapshot.dominators();
     let distance = snapshot.distances();
@@ -73,7 +74,6 @@ pub fn containers(snapshot: &Snapshot, first_max_id: u32) -> Vec<u32> {
         }
     }
     let parent_edge = snapshot.parent_edges();
-    let mut out = vec![NONE; n];
     for node in 0..n as u32 {
         if !new(node) || is_internal(g, node) || holder[node as usize] == NONE {
             continue;
@@ -98,9 +98,10 @@ pub fn containers(snapshot: &Snapshot, first_max_id: u32) -> Vec<u32> {
                 }
             }
         }
-        out[node as usize] = container;
+        if container != NONE {
+            f(node, container);
+        }
     }
-    out
 }
 
 /// A container that new objects converge into, as found in the last snapshot.
@@ -141,7 +142,6 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
     let classes = snapshot.classes();
     let sites = Sites::new(g).from_user_frames();
     let first = max_ids.first().copied().unwrap_or(u32::MAX);
-    let container_of = containers(snapshot, first);
     #[derive(Default)]
     struct Acc {
         count: u64,
@@ -151,10 +151,8 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
         sites: HashMap<SiteKey, (u64, u64)>,
     }
     let mut acc: HashMap<u32, Acc> = HashMap::new();
-    for (node, &c) in container_of.iter().enumerate() {
-        if c == NONE {
-            continue;
-        }
+    each_contained(snapshot, first, |node, c| {
+        let node = node as usize;
         let size = g.self_size[node] as u64;
         let a = acc.entry(c).or_insert_with(|| Acc { created: vec![0; max_ids.len()], ..Acc::default() });
         a.count += 1;
@@ -168,7 +166,7 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
         let site = sites.key(node as u32, stack_depth, classes.name(class));
         let e = a.sites.entry(site).or_default();
         *e = (e.0 + 1, e.1 + size);
-    }
+    });
     let mut ranked: Vec<(u32, Acc)> = acc.into_iter().collect();
     ranked.sort_by(|a, b| b.1.size.cmp(&a.1.size).then(b.1.count.cmp(&a.1.count)).then(a.0.cmp(&b.0)));
     ranked.truncate(limit);
@@ -219,8 +217,8 @@ pub struct Holding {
 /// For each container id: what it holds in this snapshot of the series.
 pub fn holdings(snapshot: &Snapshot, first_max_id: u32, container_ids: &[u64]) -> Vec<Holding> {
     let g = snapshot.graph();
-    let ordinals: Vec<Option<u32>> = container_ids.iter().map(|&id| snapshot.find_by_id(id)).collect();
-    let mut index: HashMap<u32, usize> = HashMap::new();
+    let ordinals = snapshot.find_all_by_id(container_ids);
+    let mut index: FxHashMap<u32, usize> = FxHashMap::default();
     for (i, o) in ordinals.iter().enumerate() {
         if let Some(o) = o {
             index.insert(*o, i);
@@ -236,11 +234,11 @@ pub fn holdings(snapshot: &Snapshot, first_max_id: u32, container_ids: &[u64]) -
     if index.is_empty() {
         return out;
     }
-    for (node, c) in containers(snapshot, first_max_id).into_iter().enumerate() {
+    each_contained(snapshot, first_max_id, |node, c| {
         if let Some(&i) = index.get(&c) {
             out[i].count += 1;
-            out[i].self_size += g.self_size[node] as u64;
+            out[i].self_size += g.self_size[node as usize] as u64;
         }
-    }
+    });
     out
 }
