@@ -17,7 +17,6 @@ use crate::roots::ROOT;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
 use rustc_hash::FxHashMap;
-use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
 /// How far up a retainer path a container is looked for before giving up.
@@ -147,10 +146,11 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
         count: u64,
         size: u64,
         created: Vec<u64>,
-        classes: HashMap<u32, (u64, u64)>,
-        sites: HashMap<SiteKey, (u64, u64)>,
+        classes: FxHashMap<u32, (u64, u64)>,
+        sites: FxHashMap<SiteKey, (u64, u64)>,
     }
-    let mut acc: HashMap<u32, Acc> = HashMap::new();
+    // Entered once per new object: a fast hasher.
+    let mut acc: FxHashMap<u32, Acc> = FxHashMap::default();
     each_contained(snapshot, first, |node, c| {
         let node = node as usize;
         let size = g.self_size[node] as u64;
