@@ -460,15 +460,10 @@ fn match_definitions(graph: &Graph, plain: &[u32], definitions: &[Vec<u32>]) -> 
     of_node
 }
 
-/// Per-class count, self size, retained size and distance over nodes with a non-zero self
-/// size (DevTools leaves out the rest), indexed by class (classes without members count 0).
-pub fn aggregate(
-    classes: &Classes,
-    self_size: &[u32],
-    retained: &RetainedSizes,
-    distances: &[i32],
-    dominated: &DominatedNodes,
-) -> Vec<ClassSummary> {
+/// Per-class count, self size and distance over nodes with a non-zero self size (DevTools
+/// leaves out the rest), indexed by class (classes without members count 0); the retained
+/// sizes wait for the dominator tree (see [`add_retained`]).
+pub fn summarize(classes: &Classes, self_size: &[u32], distances: &[i32]) -> Vec<ClassSummary> {
     let c = classes.names.len();
     let mut out: Vec<ClassSummary> = (0..c)
         .map(|i| ClassSummary {
@@ -492,9 +487,14 @@ pub fn aggregate(
         a.count += 1;
         a.self_size += size as u64;
     }
+    out
+}
+
+/// Fills in each class's retained size: its members' that no other member dominates.
+pub fn add_retained(summaries: &mut [ClassSummary], classes: &Classes, self_size: &[u32], retained: &RetainedSizes, dominated: &DominatedNodes) {
     let member = |node: u32| (self_size[node as usize] != 0).then(|| classes.node_class[node as usize]);
-    for (a, r) in out.iter_mut().zip(group_retained(member, c, retained, dominated)) {
+    let sums = group_retained(member, summaries.len(), retained, dominated);
+    for (a, r) in summaries.iter_mut().zip(sums) {
         a.retained_size = r;
     }
-    out
 }

@@ -149,7 +149,7 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let (base_order, cur_order) = std::thread::scope(|scope| {
         let base_order = scope.spawn(|| ordinals_by_id(&base.ids, |i| base.self_sizes[i] != 0));
         let cur_order = ordinals_by_id(&g.node_id, |i| g.self_size[i] != 0);
-        (base_order.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), cur_order)
+        (crate::threads::join(base_order), cur_order)
     });
 
     let identity = identity(current, base, &base_order, &cur_order, &base_to_current);

@@ -34,6 +34,7 @@ mod roots;
 mod sites;
 mod snapshot;
 mod stats;
+mod threads;
 mod weakmap;
 
 pub use classes::ClassSummary;

@@ -94,8 +94,7 @@ fn wait<T>(thread: ScopedJoinHandle<T>, mut report: impl FnMut()) -> T {
         std::thread::sleep(Duration::from_millis(50));
         report();
     }
-    // A panic on a thread resurfaces here, where the binding catches it.
-    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    crate::threads::join(thread)
 }
 
 /// The parse; with `path` (the file `src` reads), the big arrays go to threads of their own.

@@ -4,7 +4,7 @@
 
 use crate::classes::{self, ClassSummary, Classes};
 use crate::distances::{self, Distances};
-use crate::dominators::{self, DominatedNodes, EssentialEdges};
+use crate::dominators::{self, DominatedNodes, Dominators, EssentialEdges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::diff::Census;
 use crate::graph::Graph;
@@ -12,6 +12,7 @@ use crate::paths;
 use crate::retained::{self, RetainedSizes};
 use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
+use crate::threads::join;
 use crate::weakmap::EphemeronNames;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -155,34 +156,44 @@ impl Snapshot {
             let queue = if two_threads { Vec::new() } else { queue };
             let classes = classes::classify(&graph, None);
             let statistics = stats::compute(&graph, &self_size);
-            (distances, classes, statistics, queue)
+            let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
+            (distances, classes, statistics, class_stats, queue)
         };
-        let (dom, (distances, classes, statistics)) = if two_threads {
+        let (dom, (distances, classes, statistics, mut class_stats)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let (distances, classes, statistics, _) = the_rest(Vec::new());
-                // A panic on the other thread resurfaces here, where the binding catches it.
-                (dominators.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), (distances, classes, statistics))
+                let (distances, classes, statistics, class_stats, _) = the_rest(Vec::new());
+                (join(dominators), (distances, classes, statistics, class_stats))
             })
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
             // no fresh memory at this one-thread analysis's peak.
             let mut dom = dominators();
-            let (distances, classes, statistics, queue) = the_rest(std::mem::take(&mut dom.spare));
+            let (distances, classes, statistics, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare));
             dom.spare = queue;
-            (dom, (distances, classes, statistics))
+            (dom, (distances, classes, statistics, class_stats))
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
-        let retained = retained::retained_sizes(&graph.self_size, &dom.idom, &dom.preorder);
+        let Dominators { idom, preorder, spare } = dom;
+        let (retained, dominated) = if two_threads {
+            // Both need only the tree: the child lists on the second thread, in fresh memory,
+            // as the preorder is read here meanwhile.
+            std::thread::scope(|scope| {
+                let dominated = scope.spawn(|| DominatedNodes::build(&idom, (spare, Vec::new())));
+                let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
+                (retained, join(dominated))
+            })
+        } else {
+            let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
+            (retained, DominatedNodes::build(&idom, (spare, preorder)))
+        };
         step(2, "distances");
         step(3, "classes");
-        let class_stats = {
-            let dominated = DominatedNodes::build(&dom.idom, (dom.spare, dom.preorder));
-            classes::aggregate(&classes, &graph.self_size, &retained, &distances.distance, &dominated)
-        };
+        classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated);
+        drop(dominated);
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
         let statistics = statistics.with_root_retained(root_retained);
@@ -192,7 +203,7 @@ impl Snapshot {
         step(5, "done");
         Snapshot {
             graph,
-            idom: dom.idom,
+            idom,
             retained,
             distances,
             dominated: OnceLock::new(),
@@ -261,9 +272,8 @@ impl Snapshot {
             Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
                 let classes = classes::classify(g, Some(defs));
-                let stats = self.with_dominated(|dominated| {
-                    classes::aggregate(&classes, &g.self_size, &self.retained, &self.distances.distance, dominated)
-                });
+                let mut stats = classes::summarize(&classes, &g.self_size, &self.distances.distance);
+                self.with_dominated(|dominated| classes::add_retained(&mut stats, &classes, &g.self_size, &self.retained, dominated));
                 (Cow::Owned(classes.node_class), stats)
             }
         };
