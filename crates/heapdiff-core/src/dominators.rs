@@ -9,6 +9,7 @@
 //! All traversals are iterative: heaps can be millions of objects deep.
 
 use crate::bits::BitSet;
+use std::ops::Range;
 use crate::graph::Graph;
 use crate::roots::ROOT;
 use crate::weakmap::EphemeronNames;
@@ -25,11 +26,14 @@ impl EssentialEdges {
     /// ephemeron edge; not a self edge; no `shortcut` except from the root; and not an edge
     /// from a node outside the page into a page-owned node (so objects also held by the
     /// debugger or other internals keep the page's dominators).
-    pub fn compute(graph: &Graph, page_owned: &BitSet, ephemerons: &EphemeronNames) -> EssentialEdges {
+    ///
+    /// Only the edges of the nodes in `sources`: the rest can be computed elsewhere (on
+    /// another thread) and added with [`EssentialEdges::union`].
+    pub fn compute(graph: &Graph, page_owned: &BitSet, ephemerons: &EphemeronNames, sources: Range<u32>) -> EssentialEdges {
         let k = graph.edge_kinds;
         let mut edges = BitSet::new(graph.edge_count());
         let mut targets = BitSet::new(graph.node_count());
-        for from in 0..graph.node_count() as u32 {
+        for from in sources {
             for e in graph.edges(from) {
                 let t = graph.edge_type[e];
                 if t == k.weak {
@@ -52,6 +56,13 @@ impl EssentialEdges {
             }
         }
         EssentialEdges { edges, targets }
+    }
+
+    /// These edges and those of `other`.
+    pub fn union(mut self, other: &EssentialEdges) -> EssentialEdges {
+        self.edges.union_with(&other.edges);
+        self.targets.union_with(&other.targets);
+        self
     }
 
     #[inline]

@@ -142,15 +142,34 @@ impl Snapshot {
         // after the page-owned walk.
         let ephemerons = OnceLock::new();
         let ephemerons = || ephemerons.get_or_init(|| EphemeronNames::build(&graph));
+        // On two threads the other branch computes the essential edges of the nodes before
+        // `split` (half the edges) while this one does the rest. Both branches call
+        // `get_or_init`, so whichever comes first computes it, and neither can wait on the
+        // other forever (if one panics, the other computes it).
+        let n = graph.node_count() as u32;
+        let split = if two_threads { graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count() / 2) as u32 } else { n };
+        let split = split.min(n);
+        let page_owned = OnceLock::new();
+        let page_owned = || page_owned.get_or_init(|| roots::page_owned(&graph));
+        let before_split = OnceLock::new();
+        let before_split = || before_split.get_or_init(|| EssentialEdges::compute(&graph, page_owned(), ephemerons(), 0..split));
         let dominators = || {
-            let page_owned = roots::page_owned(&graph);
-            let essential = EssentialEdges::compute(&graph, &page_owned, ephemerons());
-            dominators::compute(&graph, &essential)
+            let all;
+            let essential = if split < n {
+                all = EssentialEdges::compute(&graph, page_owned(), ephemerons(), split..n).union(before_split());
+                &all
+            } else {
+                before_split()
+            };
+            dominators::compute(&graph, essential)
         };
         // `queue`: a buffer for the distances' BFS, handed back.
         let mut the_rest = |queue: Vec<u32>| {
             let ephemerons = ephemerons();
             retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
+            if two_threads {
+                before_split();
+            }
             let (distances, queue) = distances::compute(&graph, ephemerons, queue);
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
