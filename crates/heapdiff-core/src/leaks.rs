@@ -25,15 +25,39 @@ const MAX_PATH_STEPS: usize = 256;
 const TOP: usize = 5;
 
 /// Engine internals: never named as a container when a user-visible owner exists, and not
-/// counted as what accumulates.
-fn is_internal(graph: &Graph, node: u32) -> bool {
-    let k = graph.node_kinds;
-    let t = graph.node_type[node as usize];
-    if t == k.hidden || t == k.array || t == k.code || t == k.synthetic || t == k.object_shape {
-        return true;
+/// counted as what accumulates. Asked of millions of nodes: each name's answer is kept by its
+/// string index, so the text is read once per name rather than once per node.
+struct Internals<'g> {
+    graph: &'g Graph,
+    /// Per string index: 0 not known yet, 1 an internal's name, 2 not.
+    names: Vec<u8>,
+}
+
+impl<'g> Internals<'g> {
+    fn new(graph: &'g Graph) -> Self {
+        Internals { graph, names: vec![0; graph.strings.len()] }
     }
-    let name = graph.name(node);
-    name.starts_with("system / ") || (name.starts_with('(') && name.ends_with(')'))
+
+    fn contains(&mut self, node: u32) -> bool {
+        let (g, k) = (self.graph, self.graph.node_kinds);
+        let t = g.node_type[node as usize];
+        if t == k.hidden || t == k.array || t == k.code || t == k.synthetic || t == k.object_shape {
+            return true;
+        }
+        let index = g.node_name[node as usize] as usize;
+        match self.names.get(index) {
+            Some(1) => true,
+            Some(2) => false,
+            _ => {
+                let name = g.name(node);
+                let internal = name.starts_with("system / ") || (name.starts_with('(') && name.ends_with(')'));
+                if let Some(known) = self.names.get_mut(index) {
+                    *known = if internal { 1 } else { 2 };
+                }
+                internal
+            }
+        }
+    }
 }
 
 /// Calls `f(object, container)` for every object created since the first snapshot
@@ -56,11 +80,12 @@ fn each_contained(snapshot: &Snapshot, first_max_id: u32, mut f: impl FnMut(u32,
     if n > 0 {
         holder[ROOT as usize] = ROOT;
     }
+    let mut internal = Internals::new(g);
     let mut walked = Vec::new();
     for node in 0..n as u32 {
         let mut cur = node;
         while holder[cur as usize] == UNKNOWN {
-            if old(cur) && !is_internal(g, cur) {
+            if old(cur) && !internal.contains(cur) {
                 holder[cur as usize] = cur;
                 break;
             }
@@ -74,7 +99,7 @@ fn each_contained(snapshot: &Snapshot, first_max_id: u32, mut f: impl FnMut(u32,
     }
     let parent_edge = snapshot.parent_edges();
     for node in 0..n as u32 {
-        if !new(node) || is_internal(g, node) || holder[node as usize] == NONE {
+        if !new(node) || internal.contains(node) || holder[node as usize] == NONE {
             continue;
         }
         let mut container = holder[node as usize];
@@ -91,7 +116,7 @@ fn each_contained(snapshot: &Snapshot, first_max_id: u32, mut f: impl FnMut(u32,
                 if rootish(cur) {
                     break;
                 }
-                if old(cur) && !is_internal(g, cur) {
+                if old(cur) && !internal.contains(cur) {
                     container = cur;
                     break;
                 }
