@@ -119,9 +119,11 @@ impl Snapshot {
         Snapshot::analyze_busy(graph, progress, Busy::alone())
     }
 
-    /// Runs every analysis phase on this thread, one after the other: slower alone, but the
-    /// dominators' temporaries are gone before the other phases allocate, so the peak is lower.
-    /// What `analyze` does when other snapshots keep the cores busy (a diff, a leak series).
+    /// Runs the dominators first, on this thread, and the other phases after them: slower
+    /// alone, but the dominators' temporaries are gone before the other phases allocate, so the
+    /// peak is lower. What `analyze` does when other snapshots keep the cores busy (a diff, a
+    /// leak series); if no other snapshot is being opened or analysed by the time the
+    /// dominators are done, the phases after them take a second thread.
     pub fn analyze_in_turn(graph: Graph, progress: Option<Progress>) -> Snapshot {
         let _busy = Busy::enter();
         Snapshot::analyze_busy(graph, progress, false)
@@ -163,18 +165,31 @@ impl Snapshot {
             };
             dominators::compute(&graph, essential)
         };
-        // `queue`: a buffer for the distances' BFS, handed back.
-        let mut the_rest = |queue: Vec<u32>| {
-            let ephemerons = ephemerons();
-            retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty());
+        // The rest, in two parts that need nothing of each other: shallow sizes and statistics;
+        // distances and classes. `queue`: a buffer for the distances' BFS, handed back.
+        let sizes_part = |self_size: &mut Vec<u32>| {
+            retained::adjust_shallow_sizes(&graph, self_size, !user_roots.is_empty());
             if two_threads {
                 before_split();
             }
-            let (distances, queue) = distances::compute(&graph, ephemerons, queue);
+            stats::compute(&graph, self_size)
+        };
+        let names_part = |queue: Vec<u32>| {
+            let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
-            let classes = classes::classify(&graph, None);
-            let statistics = stats::compute(&graph, &self_size);
+            (distances, classes::classify(&graph, None), queue)
+        };
+        // `both_cores`: the parts at once, on two threads.
+        let mut the_rest = |queue: Vec<u32>, both_cores: bool| {
+            let (statistics, (distances, classes, queue)) = if both_cores {
+                std::thread::scope(|scope| {
+                    let names = scope.spawn(|| names_part(queue));
+                    (sizes_part(&mut self_size), join(names))
+                })
+            } else {
+                (sizes_part(&mut self_size), names_part(queue))
+            };
             let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
             (distances, classes, statistics, class_stats, queue)
         };
@@ -183,21 +198,22 @@ impl Snapshot {
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let (distances, classes, statistics, class_stats, _) = the_rest(Vec::new());
+                let (distances, classes, statistics, class_stats, _) = the_rest(Vec::new(), false);
                 (join(dominators), (distances, classes, statistics, class_stats))
             })
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
-            // no fresh memory at this one-thread analysis's peak.
+            // no fresh memory at this one-thread analysis's peak. If the other snapshots have
+            // been analysed meanwhile, the rest has both cores.
             let mut dom = dominators();
-            let (distances, classes, statistics, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare));
+            let (distances, classes, statistics, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare), Busy::alone());
             dom.spare = queue;
             (dom, (distances, classes, statistics, class_stats))
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
-        let (retained, dominated) = if two_threads {
+        let (retained, dominated) = if two_threads || Busy::alone() {
             // Both need only the tree: the child lists on the second thread, in fresh memory,
             // as the preorder is read here meanwhile.
             std::thread::scope(|scope| {
