@@ -167,12 +167,11 @@ impl Snapshot {
         };
         // The rest, in two parts that need nothing of each other: shallow sizes and statistics;
         // distances and classes. `queue`: a buffer for the distances' BFS, handed back.
-        let sizes_part = |self_size: &mut Vec<u32>| {
+        let adjust = |self_size: &mut Vec<u32>| {
             retained::adjust_shallow_sizes(&graph, self_size, !user_roots.is_empty());
             if two_threads {
                 before_split();
             }
-            stats::compute(&graph, self_size)
         };
         let names_part = |queue: Vec<u32>| {
             let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
@@ -185,10 +184,13 @@ impl Snapshot {
             let (statistics, (distances, classes, queue)) = if both_cores {
                 std::thread::scope(|scope| {
                     let names = scope.spawn(|| names_part(queue));
-                    (sizes_part(&mut self_size), join(names))
+                    adjust(&mut self_size);
+                    (stats::compute(&graph, &self_size), join(names))
                 })
             } else {
-                (sizes_part(&mut self_size), names_part(queue))
+                adjust(&mut self_size);
+                let names = names_part(queue);
+                (stats::compute(&graph, &self_size), names)
             };
             let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
             (distances, classes, statistics, class_stats, queue)
