@@ -5,6 +5,7 @@ use crate::graph::Graph;
 use crate::roots::{is_user_root, ROOT};
 use crate::weakmap::EphemeronNames;
 use rustc_hash::FxHashSet;
+use std::collections::VecDeque;
 
 /// Distance of a node no path reaches.
 pub const NO_DISTANCE: i32 = -5;
@@ -35,7 +36,7 @@ pub struct Distances {
 }
 
 /// `queue` is any buffer, used for the BFS and handed back (memory reused is cheaper than fresh).
-pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) -> (Distances, Vec<u32>) {
+pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, queue: Vec<u32>) -> (Distances, Vec<u32>) {
     let n = graph.node_count();
     let mut dist = vec![NO_DISTANCE; n];
     let mut parent_edge = vec![u32::MAX; n];
@@ -82,13 +83,11 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) 
         }
         true
     };
+    // A ring: it holds the BFS's frontier only, so a fresh one grows no larger than that.
+    let mut queue = VecDeque::from(queue);
     queue.clear();
-    queue.reserve(n);
-    let mut bfs = |queue: &mut Vec<u32>, dist: &mut [i32], parent_edge: &mut [u32]| {
-        let mut i = 0;
-        while i < queue.len() {
-            let node = queue[i];
-            i += 1;
+    let mut bfs = |queue: &mut VecDeque<u32>, dist: &mut [i32], parent_edge: &mut [u32]| {
+        while let Some(node) = queue.pop_front() {
             let d = dist[node as usize] + 1;
             for e in graph.edges(node) {
                 if graph.edge_type[e] == ek.weak {
@@ -100,7 +99,7 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) 
                 }
                 dist[child as usize] = d;
                 parent_edge[child as usize] = e as u32;
-                queue.push(child);
+                queue.push_back(child);
             }
         }
     };
@@ -108,14 +107,13 @@ pub fn compute(graph: &Graph, ephemerons: &EphemeronNames, mut queue: Vec<u32>) 
         let node = graph.edge_to[e];
         if is_user_root(graph, node) {
             dist[node as usize] = 1;
-            queue.push(node);
+            queue.push_back(node);
         }
     }
     let had_user_roots = !queue.is_empty();
     bfs(&mut queue, &mut dist, &mut parent_edge);
     dist[ROOT as usize] = if had_user_roots { BASE_SYSTEM_DISTANCE } else { 0 };
-    queue.clear();
-    queue.push(ROOT);
+    queue.push_back(ROOT);
     bfs(&mut queue, &mut dist, &mut parent_edge);
-    (Distances { distance: dist, parent_edge }, queue)
+    (Distances { distance: dist, parent_edge }, Vec::from(queue))
 }
