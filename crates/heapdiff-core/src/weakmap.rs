@@ -55,7 +55,9 @@ impl EphemeronNames {
             return None;
         }
         let name = graph.edge_name[e];
-        if !self.names.contains(name as usize) {
+        // (The parse checks internal edges' names against the strings; the bound keeps this
+        // as tolerant as the hash lookup it guards.)
+        if name as usize >= graph.strings.len() || !self.names.contains(name as usize) {
             return None;
         }
         self.by_string.get(&name).copied()
