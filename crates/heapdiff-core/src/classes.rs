@@ -188,13 +188,19 @@ pub fn classify(graph: &Graph, definitions: Option<&[Vec<String>]>) -> Classes {
             match interface_of.at(i as u32) {
                 Some(&(_, interface)) => interface_classes[interface as usize],
                 None => {
-                    // The parse checked every name index against the strings.
+                    // (The parse checks every name against the strings; one past them reads
+                    // as "", as `Strings::get` has it.)
                     let raw = graph.node_name[i];
-                    let class = &mut by_raw_name[raw as usize];
-                    if *class == u32::MAX {
-                        *class = names.intern(&object_class_name(graph.strings.get(raw)));
+                    match by_raw_name.get_mut(raw as usize) {
+                        Some(class) if *class != u32::MAX => *class,
+                        cached => {
+                            let class = names.intern(&object_class_name(graph.strings.get(raw)));
+                            if let Some(slot) = cached {
+                                *slot = class;
+                            }
+                            class
+                        }
                     }
-                    *class
                 }
             }
         } else if t == k.code {
