@@ -121,13 +121,9 @@ fn object_class_name(raw: &str) -> std::borrow::Cow<'_, str> {
     raw.into()
 }
 
-pub fn location_map(graph: &Graph) -> FxHashMap<u32, Location> {
-    // Later entries win, as in DevTools' map.
-    graph.locations.iter().map(|l| (l.node, *l)).collect()
-}
-
-/// The locations by node, one per node (later entries win, as in DevTools' map).
-fn locations_by_node(graph: &Graph) -> Vec<Location> {
+/// The locations sorted by node, one per node (later entries win, as in DevTools' map): walked
+/// in node order here, searched by node for allocation sites.
+pub(crate) fn locations_by_node(graph: &Graph) -> Vec<Location> {
     let mut sorted = graph.locations.clone();
     // Stable: within a node, the entries keep their order, and the last is kept.
     sorted.sort_by_key(|l| l.node);

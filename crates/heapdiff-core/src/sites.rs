@@ -72,7 +72,8 @@ pub struct Sites<'g> {
     mode: SiteMode,
     /// Trace node id -> index into `graph.trace.nodes`.
     trace_nodes: FxHashMap<u32, u32>,
-    locations: FxHashMap<u32, Location>,
+    /// Sorted by node (see `classes::locations_by_node`).
+    locations: Vec<Location>,
     /// Script id -> script name, from functions whose location and script are both known.
     scripts: HashMap<u32, String>,
     /// Stacks start at the program's own code, skipping the runtime's frames above it.
@@ -88,12 +89,12 @@ impl<'g> Sites<'g> {
                 graph,
                 mode: SiteMode::Stack,
                 trace_nodes,
-                locations: FxHashMap::default(),
+                locations: Vec::new(),
                 scripts: HashMap::new(),
                 user_frames: false,
             };
         }
-        let locations = crate::classes::location_map(graph);
+        let locations = crate::classes::locations_by_node(graph);
         let scripts = script_names(graph, &locations);
         Sites { graph, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
     }
@@ -147,7 +148,7 @@ impl<'g> Sites<'g> {
                     SiteKey::Stack(frames)
                 }
             }
-            SiteMode::Location => match self.locations.get(&node) {
+            SiteMode::Location => match self.locations.binary_search_by_key(&node, |l| l.node).ok().map(|i| &self.locations[i]) {
                 Some(l) if g.node_type[node as usize] == g.node_kinds.object => SiteKey::Location {
                     script_id: l.script_id,
                     line: l.line,
@@ -215,13 +216,13 @@ pub(crate) fn function_script(graph: &Graph, function: u32) -> Option<&str> {
 }
 
 /// Script names by script id, from the functions whose location gives the id.
-fn script_names(graph: &Graph, locations: &FxHashMap<u32, Location>) -> HashMap<u32, String> {
+fn script_names(graph: &Graph, locations: &[Location]) -> HashMap<u32, String> {
     let mut out = HashMap::new();
-    for (&node, l) in locations {
-        if out.contains_key(&l.script_id) || graph.node_type[node as usize] != graph.node_kinds.closure {
+    for l in locations {
+        if out.contains_key(&l.script_id) || graph.node_type[l.node as usize] != graph.node_kinds.closure {
             continue;
         }
-        if let Some(script) = function_script(graph, node) {
+        if let Some(script) = function_script(graph, l.node) {
             out.insert(l.script_id, script.to_string());
         }
     }
