@@ -9,10 +9,10 @@
 //! All traversals are iterative: heaps can be millions of objects deep.
 
 use crate::bits::BitSet;
-use std::ops::Range;
 use crate::graph::Graph;
 use crate::roots::ROOT;
 use crate::weakmap::EphemeronNames;
+use std::ops::Range;
 
 /// A bit per edge: may this edge make its target dominated by its source? And a bit per node:
 /// is it the target of such an edge?
@@ -168,8 +168,8 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
     // immediate dominator is the nearest common ancestor, in the tree built so far, of the
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
-    // notes on the machine): `label` becomes the preorder
-    // number, and the tree is built in place of `parent`.
+    // notes on the machine): `label` becomes the preorder number, and the tree is built in
+    // place of `parent`.
     let mut ancestor = crate::memory::zeroed::<u32>(len);
     let mut stack: Vec<u32> = Vec::new();
     let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {

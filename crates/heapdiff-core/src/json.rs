@@ -231,6 +231,8 @@ impl<'p, R: Read> JsonReader<'p, R> {
         let (mut values, mut offsets) = (vec![0u64; width], vec![0u64; width]);
         let mut k = 0;
         let mut count = 0u64;
+        // Both paths put their value into the record in the same few lines, written twice: a
+        // shared closure made the parse a third slower (measured).
         loop {
             // Fast path for V8's layout ("n,n,n\n,n,…"), well inside the buffer: digits, then
             // ',' or "\n,". Anything else is left to the general path.

@@ -704,8 +704,6 @@ impl Parser {
     }
 }
 
-/// Reads an array of exactly `expected` integers (`what` values, so many because of `why`),
-/// handing each with its offset to `f`.
 /// An error unless `count` values (of the array just read) make whole records of `width`.
 fn whole_records<R: Read>(r: &JsonReader<R>, count: u64, width: usize, what: &str) -> Result<()> {
     if count % width as u64 != 0 {
@@ -714,8 +712,8 @@ fn whole_records<R: Read>(r: &JsonReader<R>, count: u64, width: usize, what: &st
     Ok(())
 }
 
-/// Reads an array of `records` records of `width` integers each, handing every record (its
-/// values and their offsets) to `f`; any other count of values is an error.
+/// Reads an array of exactly `records` records of `width` integers (`what` values, so many
+/// because of `why`), handing every record (its values and their offsets) to `f`.
 fn exact_records<R: Read>(
     r: &mut JsonReader<R>,
     records: u64,

@@ -19,14 +19,13 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
     }
     let n = graph.node_count();
     let k = graph.node_kinds;
-    let mut owners = crate::memory::zeroed::<u32>(n);
-    for i in 0..n {
-        let t = graph.node_type[i];
-        let owned = t == k.hidden
-            || t == k.array
-            || (t == k.native && graph.name(i as u32) == "system / ExternalStringData");
-        owners[i] = if owned { UNVISITED } else { i as u32 };
-    }
+    let mut owners: Vec<u32> = (0..n as u32)
+        .map(|i| {
+            let t = graph.node_type[i as usize];
+            let owned = t == k.hidden || t == k.array || (t == k.native && graph.name(i) == "system / ExternalStringData");
+            if owned { UNVISITED } else { i }
+        })
+        .collect();
     // Each ordinary node hands itself to the owned nodes it points to, and those pass on
     // what they get (or that they have several owners). DevTools starts a worklist with every
     // ordinary node; the result is the same fixpoint in any order, and going through them in
