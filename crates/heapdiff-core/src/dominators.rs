@@ -14,11 +14,9 @@ use crate::roots::ROOT;
 use crate::weakmap::EphemeronNames;
 use std::ops::Range;
 
-/// A bit per edge: may this edge make its target dominated by its source? And a bit per node:
-/// is it the target of such an edge?
+/// A bit per edge: may this edge make its target dominated by its source?
 pub struct EssentialEdges {
     edges: BitSet,
-    targets: BitSet,
 }
 
 impl EssentialEdges {
@@ -32,7 +30,6 @@ impl EssentialEdges {
     pub fn compute(graph: &Graph, page_owned: &BitSet, ephemerons: &EphemeronNames, sources: Range<u32>) -> EssentialEdges {
         let k = graph.edge_kinds;
         let mut edges = BitSet::new(graph.edge_count());
-        let mut targets = BitSet::new(graph.node_count());
         for from in sources {
             for e in graph.edges(from) {
                 let t = graph.edge_type[e];
@@ -52,27 +49,20 @@ impl EssentialEdges {
                     continue;
                 }
                 edges.insert(e);
-                targets.insert(to as usize);
             }
         }
-        EssentialEdges { edges, targets }
+        EssentialEdges { edges }
     }
 
     /// These edges and those of `other`.
     pub fn union(mut self, other: &EssentialEdges) -> EssentialEdges {
         self.edges.union_with(&other.edges);
-        self.targets.union_with(&other.targets);
         self
     }
 
     #[inline]
     pub fn contains(&self, e: usize) -> bool {
         self.edges.contains(e)
-    }
-
-    /// Has the node an essential retainer?
-    pub fn is_target(&self, node: usize) -> bool {
-        self.targets.contains(node)
     }
 }
 
@@ -85,35 +75,51 @@ pub struct Dominators {
     pub spare: Vec<u32>,
 }
 
-/// Computes the dominator tree rooted at node 0.
-pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
+/// The dominators' working arrays, which can be made before the essential edges are known
+/// (they take a while to fault in): vertices are numbered 1..=n as in the paper, 0 meaning
+/// "none", and vertex v is node v - 1.
+pub struct Workspace {
+    parent: Vec<u32>,
+    semi: Vec<u32>,
+    vertex: Vec<u32>,
+    label: Vec<u32>,
+    /// When w's semidominator is computed (in reverse preorder), a predecessor numbered before
+    /// w is not linked yet and offers its own number, so only the smallest of those matters:
+    /// the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
+    /// into `semi` after. Only predecessors numbered after w need a list: the DFS counts them
+    /// (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own
+    /// edges are of the first kind: about 4 B per node less at this, the analysis's peak.
+    first_pred: Vec<u32>,
+}
+
+impl Workspace {
+    pub fn new(graph: &Graph) -> Workspace {
+        let len = graph.node_count() + 1;
+        let zeroed = crate::memory::zeroed::<u32>;
+        Workspace { parent: zeroed(len), semi: zeroed(len), vertex: zeroed(len), label: vec![u32::MAX; len], first_pred: zeroed(len) }
+    }
+}
+
+/// Computes the dominator tree rooted at node 0, in the arrays of `workspace` (made for this
+/// graph).
+pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) -> Dominators {
     let n = graph.node_count();
     if n == 0 {
         return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
     }
+    let Workspace { mut parent, mut semi, mut vertex, mut label, mut first_pred } = workspace;
+    let len = n + 1;
+    let mut count = 0u32;
     // The essential edges as (from, to) node pairs.
     let essential_pairs = || {
         (0..n as u32).flat_map(move |from| {
             graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (from, graph.edge_to[e]))
         })
     };
-    // Nodes with no essential retainer hang off the root.
-    let is_orphan = |node: usize| !essential.is_target(node);
-
-    // Vertices are numbered 1..=n as in the paper, 0 meaning "none": vertex v is node v - 1.
-    let len = n + 1;
-    let mut parent = crate::memory::zeroed::<u32>(len);
-    let mut semi = crate::memory::zeroed::<u32>(len);
-    let mut vertex = crate::memory::zeroed::<u32>(len);
-    let mut label = vec![u32::MAX; len];
-    let mut count = 0u32;
-    // When w's semidominator is computed (in reverse preorder), a predecessor numbered before
-    // w is not linked yet and offers its own number, so only the smallest of those matters:
-    // the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
-    // into `semi` after. Only predecessors numbered after w need a list: the DFS counts them
-    // (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own edges
-    // are of the first kind: about 4 B per node less at this, the analysis's peak.
-    let mut first_pred = crate::memory::zeroed::<u32>(len);
+    // The nodes with no essential retainer, which hang off the root. They are among those the
+    // root cannot reach (it reaches the others by essential edges), as are their would-be
+    // essential retainers: so they are found once the DFS from the root is done.
+    let mut orphans = None;
     {
         let mut t = Dfs {
             parent: &mut parent,
@@ -129,13 +135,22 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         // Nodes whose every retainer is inessential (weak-only) hang off the root, with the
         // nodes reachable from them.
         if (*t.count as usize) < n {
+            let mut retained = BitSet::new(n);
+            for from in (0..n as u32).filter(|&from| t.semi[from as usize + 1] == 0) {
+                for e in graph.edges(from).filter(|&e| essential.contains(e)) {
+                    retained.insert(graph.edge_to[e] as usize);
+                }
+            }
+            let mut found = BitSet::new(n);
             for v in 1..=n as u32 {
                 let node = (v - 1) as usize;
-                if t.semi[v as usize] == 0 && is_orphan(node) {
+                if t.semi[v as usize] == 0 && !retained.contains(node) {
+                    found.insert(node);
                     t.parent[v as usize] = r;
                     t.run(graph, essential, v);
                 }
             }
+            orphans = Some(found);
         }
         // What is left is held only by cliques of unreachable nodes: each one hangs off the
         // root. Their edges (among themselves) are met once all are numbered.
@@ -196,7 +211,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges) -> Dominators {
         let w = vertex[i as usize];
         let node = (w - 1) as usize;
         let (p0, p1) = (first_pred[node] as usize, first_pred[node + 1] as usize);
-        if is_orphan(node) {
+        if orphans.as_ref().is_some_and(|o| o.contains(node)) {
             // An orphan: its only predecessor is taken to be the root.
             semi[w as usize] = semi[r as usize];
         }

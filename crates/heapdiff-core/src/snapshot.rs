@@ -12,7 +12,7 @@ use crate::paths;
 use crate::retained::{self, RetainedSizes};
 use crate::roots::{self, ROOT};
 use crate::stats::{self, Statistics};
-use crate::threads::join;
+use crate::threads::{both, join};
 use crate::weakmap::EphemeronNames;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -140,39 +140,28 @@ impl Snapshot {
         crate::dom::propagate_dom_state(&mut graph);
         let user_roots = roots::user_roots(&graph);
         let mut self_size = std::mem::take(&mut graph.self_size);
-        // Made by the other branch first, the dominators' being the longer: they only need it
-        // after the page-owned walk.
         let ephemerons = OnceLock::new();
         let ephemerons = || ephemerons.get_or_init(|| EphemeronNames::build(&graph));
-        // On two threads the other branch computes the essential edges of the nodes before
-        // `split` (half the edges) while this one does the rest. Both branches call
-        // `get_or_init`, so whichever comes first computes it, and neither can wait on the
-        // other forever (if one panics, the other computes it).
-        let n = graph.node_count() as u32;
-        let split = if two_threads { graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count() / 2) as u32 } else { n };
-        let split = split.min(n);
         let page_owned = OnceLock::new();
         let page_owned = || page_owned.get_or_init(|| roots::page_owned(&graph));
+        // On two threads the other branch walks the page-owned nodes while this one makes the
+        // dominators' arrays, then each computes the essential edges of half the edges: this
+        // one those of the nodes from `split` on. Both branches call `get_or_init`, so neither
+        // can wait on the other forever (if one panics, the other computes it).
+        let n = graph.node_count() as u32;
+        let split = if two_threads { graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count() / 2) as u32 } else { 0 };
+        let split = split.min(n);
         let before_split = OnceLock::new();
         let before_split = || before_split.get_or_init(|| EssentialEdges::compute(&graph, page_owned(), ephemerons(), 0..split));
         let dominators = || {
-            let all;
-            let essential = if split < n {
-                all = EssentialEdges::compute(&graph, page_owned(), ephemerons(), split..n).union(before_split());
-                &all
-            } else {
-                before_split()
-            };
-            dominators::compute(&graph, essential)
+            let workspace = dominators::Workspace::new(&graph);
+            let from_split = EssentialEdges::compute(&graph, page_owned(), ephemerons(), split..n);
+            let essential = if split > 0 { from_split.union(before_split()) } else { from_split };
+            dominators::compute(&graph, &essential, workspace)
         };
-        // The rest, in two parts that need nothing of each other: shallow sizes and statistics;
-        // distances and classes. `queue`: a buffer for the distances' BFS, handed back.
-        let adjust = |self_size: &mut Vec<u32>| {
-            retained::adjust_shallow_sizes(&graph, self_size, !user_roots.is_empty());
-            if two_threads {
-                before_split();
-            }
-        };
+        // The rest, in two parts that need nothing of each other: shallow sizes; distances and
+        // classes. `queue`: a buffer for the distances' BFS, handed back. (The statistics wait
+        // for the tail, where a core is free.)
         let names_part = |queue: Vec<u32>| {
             let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
             // On two threads the queue was fresh memory: freed before the classes take theirs.
@@ -181,41 +170,35 @@ impl Snapshot {
         };
         // `both_cores`: the parts at once, on two threads.
         let mut the_rest = |queue: Vec<u32>, both_cores: bool| {
-            let (statistics, (distances, classes, queue)) = if both_cores {
-                std::thread::scope(|scope| {
-                    let names = scope.spawn(|| names_part(queue));
-                    adjust(&mut self_size);
-                    (stats::compute(&graph, &self_size), join(names))
-                })
-            } else {
-                adjust(&mut self_size);
-                let names = names_part(queue);
-                (stats::compute(&graph, &self_size), names)
-            };
+            let ((distances, classes, queue), ()) = both(both_cores, || names_part(queue), || {
+                retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty())
+            });
             let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
-            (distances, classes, statistics, class_stats, queue)
+            (distances, classes, class_stats, queue)
         };
-        let (dom, (distances, classes, statistics, mut class_stats)) = if two_threads {
+        let (dom, (distances, classes, mut class_stats)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                let (distances, classes, statistics, class_stats, _) = the_rest(Vec::new(), false);
-                (join(dominators), (distances, classes, statistics, class_stats))
+                before_split();
+                let (distances, classes, class_stats, _) = the_rest(Vec::new(), false);
+                (join(dominators), (distances, classes, class_stats))
             })
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
             // no fresh memory at this one-thread analysis's peak. If the other snapshots have
             // been analysed meanwhile, the rest has both cores.
             let mut dom = dominators();
-            let (distances, classes, statistics, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare), Busy::alone());
+            let (distances, classes, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare), Busy::alone());
             dom.spare = queue;
-            (dom, (distances, classes, statistics, class_stats))
+            (dom, (distances, classes, class_stats))
         };
         graph.self_size = self_size;
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
-        let (retained, dominated) = if two_threads || Busy::alone() {
+        let parallel = two_threads || Busy::alone();
+        let (retained, dominated) = if parallel {
             // Both need only the tree: the child lists on the second thread, in fresh memory,
             // as the preorder is read here meanwhile.
             std::thread::scope(|scope| {
@@ -229,7 +212,9 @@ impl Snapshot {
         };
         step(2, "distances");
         step(3, "classes");
-        classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated);
+        let (statistics, ()) = both(parallel, || stats::compute(&graph, &graph.self_size), || {
+            classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated)
+        });
         drop(dominated);
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
