@@ -221,22 +221,30 @@ impl<'p, R: Read> JsonReader<'p, R> {
     /// Reads `[u, u, ...]` as records of `width` integers, handing each whole record (its
     /// values and their offsets) to `f`: one call per record, not per value. Returns the
     /// count of values, a last partial record's included.
-    pub fn uint_records(&mut self, width: usize, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
+    pub fn uint_records(&mut self, width: usize, f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
         self.expect(b'[', "'[' opening an array of integers")?;
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
             self.pos += 1;
             return Ok(0);
         }
+        self.listed_records(width, u64::MAX, f)
+    }
+
+    /// [`JsonReader::uint_records`] from a value of the array on (after its `[` or a `,`): up
+    /// to the `]`, or until the reader is at or past the offset `stop` before a value (where
+    /// another reader takes over; a partial record there is not handed to `f`).
+    pub fn listed_records(&mut self, width: usize, stop: u64, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
         let (mut values, mut offsets) = (vec![0u64; width], vec![0u64; width]);
         let mut k = 0;
         let mut count = 0u64;
         // Both paths put their value into the record in the same few lines, written twice: a
         // shared closure made the parse a third slower (measured).
         loop {
+            let limit = usize::try_from(stop.saturating_sub(self.base)).unwrap_or(usize::MAX);
             // Fast path for V8's layout ("n,n,n\n,n,…"), well inside the buffer: digits, then
             // ',' or "\n,". Anything else is left to the general path.
-            while self.end - self.pos >= 24 {
+            while self.end - self.pos >= 24 && self.pos < limit {
                 let start = self.pos;
                 let Some((v, next)) = listed_uint(self.buf[start..start + 24].try_into().expect("24 bytes")) else {
                     break;
@@ -252,6 +260,9 @@ impl<'p, R: Read> JsonReader<'p, R> {
                 }
             }
             self.skip_ws()?;
+            if self.offset() >= stop {
+                return Ok(count);
+            }
             offsets[k] = self.offset();
             values[k] = self.uint()?;
             count += 1;

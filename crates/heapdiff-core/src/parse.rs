@@ -7,7 +7,9 @@
 //! from the array's offset, while this thread reads the rest (the strings): it guesses where
 //! the arrays end, and the threads check the guess (see `find_arrays`), so the file is read
 //! about once (1.14 times on bench's medium snapshot; 1.84 times when this thread read
-//! through the arrays to find their ends).
+//! through the arrays to find their ends). Once their ends are known, each array is split at
+//! a line break about halfway between two threads (see `split_point`), so that no thread is
+//! left parsing alone at the end.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{EdgeKinds, FunctionInfo, Graph, Location, NodeKinds, Strings, Trace, TraceNode};
@@ -72,8 +74,29 @@ impl<R> Seek for Unseekable<R> {
 
 #[derive(Clone, Copy)]
 enum Array {
-    Nodes,
-    Edges,
+    Nodes(Part),
+    Edges(Part),
+}
+
+/// What a reader parses of an array: all of it, or one side of a split (see [`split_point`]).
+#[derive(Clone, Copy)]
+enum Part {
+    Whole,
+    /// From its `[` until the offset of the value where the other side starts.
+    Until(u64),
+    /// From a value (where the other side stopped) to its `]`.
+    From,
+}
+
+impl Part {
+    /// Room for the records read, of `records` in the array: the first side's columns get
+    /// room for the second's, which are appended to them; a split is about halfway.
+    fn capacity(self, records: u64) -> usize {
+        match self {
+            Part::From => (records / 16 * 9) as usize,
+            _ => records as usize,
+        }
+    }
 }
 
 enum Section {
@@ -83,15 +106,16 @@ enum Section {
 
 fn read_array<R: Read>(r: &mut JsonReader<R>, h: &Header, array: Array) -> Result<Section> {
     match array {
-        Array::Nodes => read_nodes(r, h).map(Section::Nodes),
-        Array::Edges => read_edges(r, h).map(Section::Edges),
+        Array::Nodes(part) => read_nodes(r, h, part).map(Section::Nodes),
+        Array::Edges(part) => read_edges(r, h, part).map(Section::Edges),
     }
 }
 
-/// Waits for `thread`, reporting progress meanwhile.
+/// Waits for `thread`, reporting progress meanwhile (in short sleeps: the analysis waits for
+/// the parse's end).
 fn wait<T>(thread: ScopedJoinHandle<T>, mut report: impl FnMut()) -> T {
     while !thread.is_finished() {
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(2));
         report();
     }
     crate::threads::join(thread)
@@ -117,22 +141,43 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
     };
     std::thread::scope(|scope| {
         let threads_read = &threads_read;
-        let spawn = |path: &Path, array: Array, at: u64, h: Header| {
+        // Parses (a part of) an array from the file at `at`: what it read, and where it ended.
+        let read_part = move |path: &Path, array: Array, at: u64, h: &Header| -> Result<(Section, u64)> {
+            let file = File::open(path).map_err(|e| cannot_open(e, path))?;
+            let mut last = at;
+            let mut count = |done: u64| {
+                threads_read.fetch_add(done - last, Ordering::Relaxed);
+                last = done;
+            };
+            let mut r = JsonReader::new(file, Some(&mut count));
+            r.jump(at)?;
+            let section = read_array(&mut r, h, array)?;
+            let end = r.offset();
+            drop(r);
+            threads_read.fetch_add(end - last, Ordering::Relaxed);
+            Ok((section, end))
+        };
+        // An array on a thread of its own; if where it ends is known (`close`, its `]`) and it
+        // is long, on two: this thread reads the first side and appends the second's.
+        let spawn = |path: &Path, array: fn(Part) -> Array, at: u64, close: Option<u64>, h: Header| {
             let path = path.to_owned();
+            let middle = close.and_then(|close| split_point(&path, at, close));
             scope.spawn(move || -> Result<(Section, u64)> {
-                let file = File::open(&path).map_err(|e| cannot_open(e, &path))?;
-                let mut last = at;
-                let mut count = |done: u64| {
-                    threads_read.fetch_add(done - last, Ordering::Relaxed);
-                    last = done;
-                };
-                let mut r = JsonReader::new(file, Some(&mut count));
-                r.jump(at)?;
-                let section = read_array(&mut r, &h, array)?;
-                let end = r.offset();
-                drop(r);
-                threads_read.fetch_add(end - last, Ordering::Relaxed);
-                Ok((section, end))
+                if let Some(middle) = middle {
+                    let (second_path, second_h) = (path.clone(), h.clone());
+                    let second = scope.spawn(move || read_part(&second_path, array(Part::From), middle, &second_h));
+                    let first = read_part(&path, array(Part::Until(middle)), at, &h);
+                    let second = crate::threads::join(second);
+                    if let (Ok(first), Ok(second)) = (first, second) {
+                        if let Some(joined) = join_sides(first, second, middle, &h) {
+                            return Ok(joined);
+                        }
+                    }
+                    // The sides do not make the array (an odd layout, or an error on either
+                    // side): the array read whole gives the graph, or the error, that one
+                    // reader of it gives.
+                }
+                read_part(&path, array(Part::Whole), at, &h)
             })
         };
         let mut r = JsonReader::new(src, Some(&mut report));
@@ -158,27 +203,27 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                             return Ok(0);
                         }
                         "nodes" | "edges" => {
-                            let array = if key == "nodes" { Array::Nodes } else { Array::Edges };
+                            let array: fn(Part) -> Array = if key == "nodes" { Array::Nodes } else { Array::Edges };
                             let h = p.header_before(key_at, &key)?.clone();
                             match path {
-                                None => p.add(read_array(&mut r, &h, array)?),
+                                None => p.add(read_array(&mut r, &h, array(Part::Whole))?),
                                 Some(path) => {
                                     r.skip_ws()?;
                                     let at = r.offset();
-                                    let arrays = match array {
-                                        Array::Nodes if guess && p.edges.is_none() && threads.is_empty() => find_arrays(path, at, &h),
+                                    let arrays = match array(Part::Whole) {
+                                        Array::Nodes(_) if guess && p.edges.is_none() && threads.is_empty() => find_arrays(path, at, &h),
                                         _ => None,
                                     };
                                     match arrays {
                                         Some(a) => {
-                                            threads.push((spawn(path, Array::Nodes, at, h.clone()), Some(a.nodes_close + 1)));
-                                            threads.push((spawn(path, Array::Edges, a.edges_at, h), Some(a.edges_close + 1)));
+                                            threads.push((spawn(path, Array::Nodes, at, Some(a.nodes_close), h.clone()), Some(a.nodes_close + 1)));
+                                            threads.push((spawn(path, Array::Edges, a.edges_at, Some(a.edges_close), h), Some(a.edges_close + 1)));
                                             r.jump(a.edges_close + 1)?;
                                             skipped.fetch_add(a.nodes_close + 1 - at + a.edges_close + 1 - a.edges_at, Ordering::Relaxed);
                                             guessed = true;
                                         }
                                         None => {
-                                            threads.push((spawn(path, array, at, h), None));
+                                            threads.push((spawn(path, array, at, None, h), None));
                                             r.skip_uint_array()?;
                                             skipped.fetch_add(r.offset() - at, Ordering::Relaxed);
                                         }
@@ -268,6 +313,24 @@ fn find_arrays(path: &Path, nodes_at: u64, h: &Header) -> Option<Arrays> {
     let edges_at = edges_key + after_key(&mut file, edges_key, b"edges")?;
     let (edges_close, _) = array_end(&mut file, edges_at, h.edge_count * l.edge_fields as u64)?;
     Some(Arrays { nodes_close, edges_at, edges_close })
+}
+
+/// Where the array of integers from `open` (its `[`) to `close` (its `]`) can be split for
+/// two readers: the offset of a value about halfway, the first after a line break. V8 writes
+/// a record a line ("…\n,1,2,3\n,…"), so that is the start of a record (the sides are checked
+/// to fit: see [`join_sides`]).
+fn split_point(path: &Path, open: u64, close: u64) -> Option<u64> {
+    // Below a megabyte a second thread would not pay.
+    if close.saturating_sub(open) < 1 << 20 {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let mid = open + (close - open) / 2;
+    let mut window = vec![0u8; 64 << 10];
+    let got = read_at(&mut file, mid, &mut window)?;
+    let line = memchr::memchr(b'\n', &window[..got])?;
+    let value = line + window[line..got].iter().position(|b| !b" \t\r\n,".contains(b))?;
+    window[value].is_ascii_digit().then_some(mid + value as u64)
 }
 
 /// For [`find_arrays`]: the offsets of the `]` of the array at `at` with `values` integers,
@@ -388,6 +451,8 @@ struct Nodes {
     detachedness: Option<Vec<u8>>,
     /// The largest name (a string index), with its offset.
     max_name: Option<(u32, u64)>,
+    /// How many values were read (a last partial record's included).
+    values: u64,
 }
 
 /// The `edges` array, by column.
@@ -399,6 +464,75 @@ struct Edges {
     max_name: Option<(u32, u64)>,
     /// Where the array ends.
     end: u64,
+    /// How many values were read (a last partial record's included).
+    values: u64,
+}
+
+/// The two sides of a split array (each with where it ended) as the array, if they make it:
+/// the first ends where the second starts (at `middle`), at the end of a record, and both
+/// hold the header's count of values.
+fn join_sides(first: (Section, u64), second: (Section, u64), middle: u64, h: &Header) -> Option<(Section, u64)> {
+    let l = &h.layout;
+    let fits = |width: usize, records: u64, a: u64, b: u64| first.1 == middle && a % width as u64 == 0 && a + b == records * width as u64;
+    let joined = match (first.0, second.0) {
+        (Section::Nodes(mut a), Section::Nodes(b)) if fits(l.node_fields, h.node_count, a.values, b.values) => {
+            a.append(b);
+            Section::Nodes(a)
+        }
+        (Section::Edges(mut a), Section::Edges(b)) if fits(l.edge_fields, h.edge_count, a.values, b.values) => {
+            a.append(b);
+            Section::Edges(a)
+        }
+        _ => return None,
+    };
+    Some((joined, second.1))
+}
+
+/// The larger of two largest names with their offsets, `b`'s coming later in the file: the
+/// first on a tie.
+fn later_max(a: Option<(u32, u64)>, b: Option<(u32, u64)>) -> Option<(u32, u64)> {
+    match (a, b) {
+        (Some((m, _)), Some((n, _))) if n <= m => a,
+        (_, None) => a,
+        _ => b,
+    }
+}
+
+impl Nodes {
+    /// The second side of a split `nodes` array, after this one.
+    fn append(&mut self, next: Nodes) {
+        let (before, after) = (self.node_type.len(), next.node_type.len());
+        self.node_type.extend_from_slice(&next.node_type);
+        self.node_name.extend_from_slice(&next.node_name);
+        self.node_id.extend_from_slice(&next.node_id);
+        self.self_size.extend_from_slice(&next.self_size);
+        self.edge_count.extend_from_slice(&next.edge_count);
+        // A side's trace column is empty while its values are all zero.
+        if let (Some(traces), Some(next_traces)) = (self.trace_node_id.as_mut(), next.trace_node_id) {
+            if !next_traces.is_empty() {
+                traces.resize(before, 0);
+                traces.extend_from_slice(&next_traces);
+            } else if !traces.is_empty() {
+                traces.resize(before + after, 0);
+            }
+        }
+        if let (Some(d), Some(next_d)) = (self.detachedness.as_mut(), next.detachedness) {
+            d.extend_from_slice(&next_d);
+        }
+        self.max_name = later_max(self.max_name, next.max_name);
+        self.values += next.values;
+    }
+}
+
+impl Edges {
+    /// The second side of a split `edges` array, after this one.
+    fn append(&mut self, next: Edges) {
+        self.edge_type.extend_from_slice(&next.edge_type);
+        self.edge_name.extend_from_slice(&next.edge_name);
+        self.edge_to.extend_from_slice(&next.edge_to);
+        self.max_name = later_max(self.max_name, next.max_name);
+        (self.end, self.values) = (next.end, self.values + next.values);
+    }
 }
 
 #[derive(Default)]
@@ -713,29 +847,41 @@ fn whole_records<R: Read>(r: &JsonReader<R>, count: u64, width: usize, what: &st
 }
 
 /// Reads an array of exactly `records` records of `width` integers (`what` values, so many
-/// because of `why`), handing every record (its values and their offsets) to `f`.
+/// because of `why`), handing every record (its values and their offsets) to `f`; or, of a
+/// split array, the side `part` (at most that many records: the sides' counts are checked
+/// once both are read). Returns the count of values.
 fn exact_records<R: Read>(
     r: &mut JsonReader<R>,
     records: u64,
     width: usize,
     what: &str,
     why: &str,
+    part: Part,
     mut f: impl FnMut(&[u64], &[u64]) -> Result<()>,
-) -> Result<()> {
+) -> Result<u64> {
     let array_at = r.offset();
     let expected = records * width as u64;
     let mut seen = 0u64;
-    let count = r.uint_records(width, |values, offsets| {
+    let record = |values: &[u64], offsets: &[u64]| {
         if seen == records {
             return Err(format_err(offsets[0], format!("expected at most {expected} {what} values ({why}), found more")));
         }
         seen += 1;
         f(values, offsets)
-    })?;
+    };
+    match part {
+        Part::Whole => {}
+        Part::Until(stop) => {
+            r.expect(b'[', "'[' opening an array of integers")?;
+            return r.listed_records(width, stop, record);
+        }
+        Part::From => return r.listed_records(width, u64::MAX, record),
+    }
+    let count = r.uint_records(width, record)?;
     if count != expected {
         return Err(format_err(array_at, format!("expected {expected} {what} values ({why}), found {count}")));
     }
-    Ok(())
+    Ok(count)
 }
 
 /// `v` as a `u32`, or an error at `off` naming `what`.
@@ -744,9 +890,9 @@ fn u32_at(v: u64, off: u64, what: &str) -> Result<u32> {
     u32::try_from(v).map_err(|_| format_err(off, format!("expected {what} below 2^32")))
 }
 
-fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
+fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<Nodes> {
     let l = &h.layout;
-    let n = h.node_count as usize;
+    let n = part.capacity(h.node_count);
     let mut c = Nodes {
         node_type: Vec::with_capacity(n),
         node_name: Vec::with_capacity(n),
@@ -756,13 +902,14 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
         trace_node_id: l.n_trace.map(|_| Vec::new()),
         detachedness: l.n_detached.map(|_| Vec::with_capacity(n)),
         max_name: None,
+        values: 0,
     };
     let type_count = h.node_types.len() as u64;
     let why = format!("node_count {} × {} fields", h.node_count, l.node_fields);
     // Snapshots taken without allocation tracking carry the column too, all zeros: the column
     // is only made at the first non-zero value (and stays empty, then dropped, without one).
     let mut leading_zero_traces = 0usize;
-    exact_records(r, h.node_count, l.node_fields, "node", &why, |v, off| {
+    let values = exact_records(r, h.node_count, l.node_fields, "node", &why, part, |v, off| {
         let t = v[l.n_type];
         if t >= type_count {
             return Err(format_err(off[l.n_type], format!("expected a node type below {type_count} (the types meta lists), found {t}")));
@@ -793,25 +940,27 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Nodes> {
         }
         Ok(())
     })?;
+    c.values = values;
     Ok(c)
 }
 
-fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Edges> {
+fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<Edges> {
     let l = &h.layout;
-    let e = h.edge_count as usize;
+    let e = part.capacity(h.edge_count);
     let mut c = Edges {
         edge_type: Vec::with_capacity(e),
         edge_name: Vec::with_capacity(e),
         edge_to: Vec::with_capacity(e),
         max_name: None,
         end: 0,
+        values: 0,
     };
     let kinds = EdgeKinds::resolve(&h.edge_types);
     let type_count = h.edge_types.len() as u64;
     let why = format!("edge_count {} × {} fields", h.edge_count, l.edge_fields);
     let node_values = h.node_count * l.node_fields as u64;
     let node_fields = l.node_fields as u64;
-    exact_records(r, h.edge_count, l.edge_fields, "edge", &why, |v, off| {
+    let values = exact_records(r, h.edge_count, l.edge_fields, "edge", &why, part, |v, off| {
         let t = v[l.e_type];
         if t >= type_count {
             return Err(format_err(off[l.e_type], format!("expected an edge type below {type_count} (the types meta lists), found {t}")));
@@ -841,6 +990,6 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header) -> Result<Edges> {
         c.edge_name.push(name);
         Ok(())
     })?;
-    c.end = r.offset();
+    (c.end, c.values) = (r.offset(), values);
     Ok(c)
 }

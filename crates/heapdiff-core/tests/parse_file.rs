@@ -153,15 +153,25 @@ fn a_wrong_guess_of_where_the_arrays_end_is_parsed_again() {
 }
 
 /// Whatever is wrong, and wherever, a file gives the error that one reader of it in memory
-/// gives: the first in the file, at the same offset, though its arrays are parsed on threads.
+/// gives: the first in the file, at the same offset, though its arrays are parsed on threads,
+/// and split between two (arrays of a few MB, as here), on either side of the split.
 #[test]
 fn a_file_gives_the_errors_memory_gives() {
-    let text = chain(60_000);
+    let text = chain(200_000);
     let nodes = text.find("\"nodes\":[").unwrap();
     let edges = text.find("\"edges\":[").unwrap();
     let strings = text.find("\"strings\":[").unwrap();
+    assert!(edges - nodes > 2 << 20 && strings - edges > 2 << 20, "arrays too short to be split");
+    let late_node = nodes + (edges - nodes) * 3 / 4;
+    let late_edge = edges + (strings - edges) * 3 / 4;
     let mut bad: Vec<(String, String)> = Vec::new();
-    for (name, at) in [("nodes", nodes + 5000), ("edges", edges + 70_000), ("both", nodes + 300)] {
+    for (name, at) in [
+        ("nodes", nodes + 5000),
+        ("edges", edges + 70_000),
+        ("both", nodes + 300),
+        ("second half of the nodes", late_node),
+        ("second half of the edges", late_edge),
+    ] {
         // A letter for a digit (in "both", one in the nodes and one in the edges).
         let mut bytes = text.clone().into_bytes();
         let digit = |bytes: &[u8], from: usize| from + bytes[from..].iter().position(u8::is_ascii_digit).unwrap();
@@ -173,11 +183,12 @@ fn a_file_gives_the_errors_memory_gives() {
         }
         bad.push((format!("a letter in the {name}"), String::from_utf8(bytes).unwrap()));
     }
-    for cut in [nodes + 20_000, edges + 1000, edges + 300_000, strings + 50, text.len() - 3] {
+    for cut in [nodes + 20_000, late_node, edges + 1000, edges + 300_000, late_edge, strings + 50, text.len() - 3] {
         bad.push((format!("cut at {cut}"), text[..cut].to_string()));
     }
-    bad.push(("one node too many".into(), text.replacen("\"node_count\":60000", "\"node_count\":60001", 1)));
-    bad.push(("one edge too few".into(), text.replacen("\"edge_count\":59999", "\"edge_count\":59998", 1)));
+    bad.push(("one node too many".into(), text.replacen("\"node_count\":200000", "\"node_count\":200001", 1)));
+    bad.push(("one edge too few".into(), text.replacen("\"edge_count\":199999", "\"edge_count\":199998", 1)));
+    bad.push(("one edge too many".into(), text.replacen("\"edge_count\":199999", "\"edge_count\":200000", 1)));
     let last_string = text.rfind(",\n\"").unwrap();
     bad.push(("a string index out of range".into(), format!("{}]}}\n", &text[..last_string])));
     for (what, text) in bad {
@@ -206,4 +217,28 @@ fn integers_read_alike_in_any_layout() {
             assert_eq!(e.offset, Some((at + after) as u64), "{bad}: {e}");
         }
     }
+}
+
+/// A long array is split between two threads at a line break about halfway, which in V8's
+/// layout (a record a line) starts a record. Where a line breaks a record, the sides do not
+/// fit, and the array is read whole: the same graph.
+#[test]
+fn an_array_split_within_a_record_is_read_whole() {
+    let text = chain(200_000);
+    let (open, close) = (text.find("\"edges\":[").unwrap() + 9, text.find("],\n\"trace_function_infos\"").unwrap());
+    // The edges on one line, but for one break after the second value of the first record
+    // past the middle: the only place a split can be.
+    let values: Vec<&str> = text[open..close].split(&[',', '\n'][..]).filter(|v| !v.is_empty()).collect();
+    let one_line = values.join(",");
+    let past_middle = one_line[..one_line.len() / 2].matches(',').count() + 1;
+    let second = past_middle + (3 + 1 - past_middle % 3) % 3;
+    let edges = format!("{},\n{}", values[..=second].join(","), values[second + 1..].join(","));
+    let odd = format!("{}{edges}{}", &text[..open], &text[close..]);
+
+    let (from_file, reports) = parse_as_file(&odd, "split-within-a-record");
+    let g = from_file.unwrap();
+    assert_same(&g, &parse(odd.as_bytes(), None).unwrap());
+    assert_same(&g, &parse(text.as_bytes(), None).unwrap());
+    assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back");
+    assert_eq!(reports.last().copied(), Some(odd.len() as u64));
 }
