@@ -64,6 +64,11 @@ impl EssentialEdges {
     pub fn contains(&self, e: usize) -> bool {
         self.edges.contains(e)
     }
+
+    #[inline]
+    fn remove(&mut self, e: usize) {
+        self.edges.remove(e);
+    }
 }
 
 pub struct Dominators {
@@ -102,7 +107,7 @@ impl Workspace {
 
 /// Computes the dominator tree rooted at node 0, in the arrays of `workspace` (made for this
 /// graph).
-pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) -> Dominators {
+pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspace) -> Dominators {
     let n = graph.node_count();
     if n == 0 {
         return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
@@ -110,12 +115,6 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) 
     let Workspace { mut parent, mut semi, mut vertex, mut label, mut first_pred } = workspace;
     let len = n + 1;
     let mut count = 0u32;
-    // The essential edges as (from, to) node pairs.
-    let essential_pairs = || {
-        (0..n as u32).flat_map(move |from| {
-            graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (from, graph.edge_to[e]))
-        })
-    };
     // The nodes with no essential retainer, which hang off the root. They are among those the
     // root cannot reach (it reaches the others by essential edges), as are their would-be
     // essential retainers: so they are found once the DFS from the root is done.
@@ -131,7 +130,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) 
             stack: Vec::new(),
         };
         let r = ROOT + 1;
-        t.run(graph, essential, r);
+        t.run(graph, &mut essential, r);
         // Nodes whose every retainer is inessential (weak-only) hang off the root, with the
         // nodes reachable from them.
         if (*t.count as usize) < n {
@@ -147,7 +146,7 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) 
                 if t.semi[v as usize] == 0 && !retained.contains(node) {
                     found.insert(node);
                     t.parent[v as usize] = r;
-                    t.run(graph, essential, v);
+                    t.run(graph, &mut essential, v);
                 }
             }
             orphans = Some(found);
@@ -164,17 +163,21 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) 
             }
             for i in scanned + 1..=*t.count {
                 let v = t.vertex[i as usize];
-                for e in graph.edges(v - 1).filter(|&e| essential.contains(e)) {
-                    t.meet(v, graph.edge_to[e] + 1);
+                for e in graph.edges(v - 1) {
+                    if essential.contains(e) && !t.meet(v, graph.edge_to[e] + 1) {
+                        essential.remove(e);
+                    }
                 }
             }
         }
     }
     let r = ROOT + 1;
-    // The lists are filled while `semi` holds the plain preorder numbers, as the DFS counted.
-    let pre = |node: u32| semi[node as usize + 1];
-    let (first_pred, preds) =
-        fill(first_pred, Vec::new(), || essential_pairs().filter(move |&(from, to)| pre(from) > pre(to)).map(|(from, to)| (to, from)));
+    // The DFS left only the edges from predecessors numbered after their targets.
+    let later_edges = || {
+        let essential = &essential;
+        (0..n as u32).flat_map(move |from| graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from)))
+    };
+    let (first_pred, preds) = fill(first_pred, Vec::new(), later_edges);
     for ((s, low), v) in semi.iter_mut().zip(label.iter_mut()).zip(0..) {
         *s = (*s).min(*low);
         *low = v;
@@ -253,7 +256,9 @@ pub fn compute(graph: &Graph, essential: &EssentialEdges, workspace: Workspace) 
 
 /// The depth-first numbering, iterative: the path from the run's root is a stack of frames,
 /// each remembering where its vertex's scan stopped (in the stack, cache-warm, rather than in
-/// an array per vertex). Each essential edge is met once, when its source's scan reaches it.
+/// an array per vertex). Each essential edge is met once, when its source's scan reaches it,
+/// and taken out of the set unless its source is numbered after its target: the set then
+/// lists the predecessors to fill in, with no lookups of numbers.
 struct Dfs<'a> {
     parent: &'a mut [u32],
     semi: &'a mut [u32],
@@ -273,23 +278,26 @@ impl Dfs<'_> {
         self.vertex[*self.count as usize] = v;
     }
 
-    /// An edge from v to w, both numbered.
-    fn meet(&mut self, v: u32, w: u32) {
-        Self::meet_from(self.semi[v as usize], w, self.semi, self.later, self.lowest);
+    /// An edge from v to w, both numbered: is v numbered after w?
+    fn meet(&mut self, v: u32, w: u32) -> bool {
+        Self::meet_from(self.semi[v as usize], w, self.semi, self.later, self.lowest)
     }
 
-    /// An edge to w from the vertex numbered `pv`.
+    /// An edge to w from the vertex numbered `pv`: is that after w?
     #[inline(always)]
-    fn meet_from(pv: u32, w: u32, semi: &[u32], later: &mut [u32], lowest: &mut [u32]) {
+    fn meet_from(pv: u32, w: u32, semi: &[u32], later: &mut [u32], lowest: &mut [u32]) -> bool {
         let w = w as usize;
         if pv > semi[w] {
             later[w] += 1;
-        } else if pv < lowest[w] {
+            return true;
+        }
+        if pv < lowest[w] {
             lowest[w] = pv;
         }
+        false
     }
 
-    fn run(&mut self, graph: &Graph, essential: &EssentialEdges, root: u32) {
+    fn run(&mut self, graph: &Graph, essential: &mut EssentialEdges, root: u32) {
         let frame = |v: u32, pv: u32| Frame { v, pv, e: graph.first_edge[v as usize - 1], end: graph.first_edge[v as usize] };
         if self.semi[root as usize] == 0 {
             self.visit(root);
@@ -306,13 +314,16 @@ impl Dfs<'_> {
                 let w = graph.edge_to[e] + 1;
                 if self.semi[w as usize] == 0 {
                     // A tree edge, w's first predecessor met: numbered before it.
+                    essential.remove(e);
                     self.parent[w as usize] = v;
                     self.lowest[w as usize] = pv;
                     self.visit(w);
                     self.stack.push(frame(w, *self.count));
                     continue 'frames;
                 }
-                Self::meet_from(pv, w, self.semi, self.later, self.lowest);
+                if !Self::meet_from(pv, w, self.semi, self.later, self.lowest) {
+                    essential.remove(e);
+                }
             }
             self.stack.pop();
         }

@@ -157,7 +157,7 @@ impl Snapshot {
             let workspace = dominators::Workspace::new(&graph);
             let from_split = EssentialEdges::compute(&graph, page_owned(), ephemerons(), split..n);
             let essential = if split > 0 { from_split.union(before_split()) } else { from_split };
-            dominators::compute(&graph, &essential, workspace)
+            dominators::compute(&graph, essential, workspace)
         };
         // The rest, in two parts that need nothing of each other: shallow sizes; distances and
         // classes. `queue`: a buffer for the distances' BFS, handed back. (The statistics wait
