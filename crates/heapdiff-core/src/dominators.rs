@@ -243,15 +243,17 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
     }
     drop(semi);
 
-    // Back from vertices to nodes, in place.
-    let mut idom = dom;
-    idom.remove(0);
-    idom.iter_mut().for_each(|d| *d -= 1);
-    let mut preorder = vertex;
-    preorder.truncate(count as usize + 1);
-    preorder.remove(0);
-    preorder.iter_mut().for_each(|v| *v -= 1);
-    Dominators { idom, preorder, spare: label }
+    Dominators { idom: to_nodes(dom, n), preorder: to_nodes(vertex, count as usize), spare: label }
+}
+
+/// The first `len` entries after entry 0 of an array of vertices, as nodes, in place: vertex v
+/// is node v - 1.
+fn to_nodes(mut vertices: Vec<u32>, len: usize) -> Vec<u32> {
+    for i in 0..len {
+        vertices[i] = vertices[i + 1] - 1;
+    }
+    vertices.truncate(len);
+    vertices
 }
 
 /// The depth-first numbering, iterative: the path from the run's root is a stack of frames,
