@@ -24,8 +24,43 @@ impl BitSet {
         self.0[i / 64] &= !(1 << (i % 64));
     }
 
+    /// The indices below `len` that are not in the set, in order, found a word at a time.
+    pub fn absent(&self, len: usize) -> impl Iterator<Item = usize> + '_ {
+        let words = self.0.iter().enumerate();
+        words
+            .flat_map(|(w, &bits)| {
+                let mut missing = !bits;
+                std::iter::from_fn(move || {
+                    let bit = (missing != 0).then(|| missing.trailing_zeros() as usize)?;
+                    missing &= missing - 1;
+                    Some(w * 64 + bit)
+                })
+            })
+            .take_while(move |&i| i < len)
+    }
+
     #[inline]
     pub fn contains(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitSet;
+
+    #[test]
+    fn absent_lists_the_indices_not_in_the_set_below_len() {
+        for len in [0, 1, 63, 64, 65, 130, 200] {
+            let mut set = BitSet::new(len);
+            let members: Vec<usize> = (0..len).filter(|i| i % 3 != 0 && !(64..128).contains(i) || *i == 64).collect();
+            members.iter().for_each(|&i| set.insert(i));
+            let absent: Vec<usize> = set.absent(len).collect();
+            let expected: Vec<usize> = (0..len).filter(|i| !members.contains(i)).collect();
+            assert_eq!(absent, expected, "len {len}");
+        }
+        let mut full = BitSet::new(128);
+        (0..128).for_each(|i| full.insert(i));
+        assert_eq!(full.absent(128).count(), 0);
     }
 }

@@ -145,18 +145,13 @@ impl Snapshot {
         let page_owned = OnceLock::new();
         let page_owned = || page_owned.get_or_init(|| roots::page_owned(&graph));
         // On two threads the other branch walks the page-owned nodes while this one makes the
-        // dominators' arrays, then each computes the essential edges of half the edges: this
-        // one those of the nodes from `split` on. Both branches call `get_or_init`, so neither
-        // can wait on the other forever (if one panics, the other computes it).
-        let n = graph.node_count() as u32;
-        let split = if two_threads { graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count() / 2) as u32 } else { 0 };
-        let split = split.min(n);
-        let before_split = OnceLock::new();
-        let before_split = || before_split.get_or_init(|| EssentialEdges::compute(&graph, page_owned(), ephemerons(), 0..split));
+        // dominators' arrays and computes the essential edges, which need the page-owned nodes
+        // only for a last, short pass. Both branches call `get_or_init`, so neither can wait
+        // on the other forever (if one panics, the other computes it).
         let dominators = || {
             let workspace = dominators::Workspace::new(&graph);
-            let from_split = EssentialEdges::compute(&graph, page_owned(), ephemerons(), split..n);
-            let essential = if split > 0 { from_split.union(before_split()) } else { from_split };
+            let mut essential = EssentialEdges::compute(&graph, ephemerons());
+            essential.outside_the_page(&graph, page_owned());
             dominators::compute(&graph, essential, workspace)
         };
         // The rest, in two parts that need nothing of each other: shallow sizes; distances and
@@ -181,7 +176,7 @@ impl Snapshot {
             // compute it on a second thread while this one does the rest.
             std::thread::scope(|scope| {
                 let dominators = scope.spawn(dominators);
-                before_split();
+                page_owned();
                 let (distances, classes, class_stats, _) = the_rest(Vec::new(), false);
                 (join(dominators), (distances, classes, class_stats))
             })
