@@ -53,8 +53,8 @@ impl EssentialEdges {
     /// Takes out the edges from nodes outside the page (but the root) into page-owned nodes,
     /// so that objects also held by the debugger or other internals keep the page's
     /// dominators. The page owns nearly every node (all but a few thousand of the 6.3 M of
-    /// bench's medium snapshot), so this pass is short and can wait for the page-owned walk, which
-    /// [`EssentialEdges::compute`] does not.
+    /// bench's medium snapshot), so this pass is short: only it waits for the page-owned walk,
+    /// not [`EssentialEdges::compute`].
     pub fn outside_the_page(&mut self, graph: &Graph, page_owned: &BitSet) {
         for from in page_owned.absent(graph.node_count()).filter(|&from| from as u32 != ROOT) {
             for e in graph.edges(from as u32) {
@@ -103,6 +103,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The arrays for `graph`.
     pub fn new(graph: &Graph) -> Workspace {
         let len = graph.node_count() + 1;
         let zeroed = crate::memory::zeroed::<u32>;

@@ -174,12 +174,11 @@ impl Snapshot {
         let (dom, (distances, classes, mut class_stats)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
-            std::thread::scope(|scope| {
-                let dominators = scope.spawn(dominators);
+            let (dom, (distances, classes, class_stats, _)) = both(true, dominators, || {
                 page_owned();
-                let (distances, classes, class_stats, _) = the_rest(Vec::new(), false);
-                (join(dominators), (distances, classes, class_stats))
-            })
+                the_rest(Vec::new(), false)
+            });
+            (dom, (distances, classes, class_stats))
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
             // no fresh memory at this one-thread analysis's peak. If the other snapshots have

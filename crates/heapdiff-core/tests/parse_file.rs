@@ -242,3 +242,40 @@ fn an_array_split_within_a_record_is_read_whole() {
     assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back");
     assert_eq!(reports.last().copied(), Some(odd.len() as u64));
 }
+
+/// V8's layout, as Node writes it: seven node fields (with `trace_node_id` and
+/// `detachedness`), a record a line after "\n,". `trace(i)` gives node i's trace id.
+fn v8_chain(n: usize, trace: impl Fn(usize) -> u32) -> String {
+    let meta = r#"{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"trace_function_info_fields":[],"trace_node_fields":[],"sample_fields":[],"location_fields":["object_index","script_id","line","column"]}"#;
+    let nodes: Vec<String> = (0..n).map(|i| format!("{},{},{},{},{},{},{}", if i == 0 { 9 } else { 3 }, 1 + i % 3, 2 * i + 1, 16 + i % 5, usize::from(i + 1 < n), trace(i), i % 3)).collect();
+    let edges: Vec<String> = (1..n).map(|i| format!("2,{},{}", 1 + i % 3, 7 * i)).collect();
+    format!(
+        "{{\"snapshot\":{{\"meta\":{meta},\"node_count\":{n},\"edge_count\":{},\"trace_function_count\":0}},\n\"nodes\":[{}],\n\"edges\":[{}],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[],\n\"strings\":[\"\",\"a\",\"b\",\"c\"]}}\n",
+        n - 1,
+        nodes.join("\n,"),
+        edges.join("\n,")
+    )
+}
+
+/// The split arrays' columns join as one reader makes them, the optional ones too: a
+/// `trace_node_id` column exists only once a node has a trace, on either side of the split.
+#[test]
+fn split_arrays_keep_every_column() {
+    let n = 150_000;
+    let cases: [(&str, Box<dyn Fn(usize) -> u32>); 4] = [
+        ("no traces", Box::new(|_| 0)),
+        ("traces in the first quarter", Box::new(move |i| u32::from(i < n / 4) * (i as u32 % 7))),
+        ("traces in the last quarter", Box::new(move |i| u32::from(i > n * 3 / 4) * (i as u32 % 7))),
+        ("traces throughout", Box::new(|i| i as u32 % 11)),
+    ];
+    for (what, trace) in cases {
+        let text = v8_chain(n, trace);
+        let (from_file, _) = parse_as_file(&text, "split-columns");
+        let g = from_file.expect(what);
+        let m = parse(text.as_bytes(), None).expect(what);
+        assert_same(&g, &m);
+        assert_eq!(g.trace_node_id, m.trace_node_id, "{what}");
+        assert_eq!(g.detachedness, m.detachedness, "{what}");
+        assert_eq!(g.trace_node_id.is_some(), what != "no traces", "{what}");
+    }
+}
