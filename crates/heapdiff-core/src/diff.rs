@@ -9,10 +9,9 @@
 
 use crate::classes::ClassSummary;
 use crate::ids::ordinals_by_id;
-use crate::retained::group_retained;
+use crate::retained::sparse_group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -305,20 +304,17 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
     let sites = Sites::new(g);
     let mut keys: Vec<SiteKey> = Vec::new();
     let mut index: HashMap<SiteKey, u32> = HashMap::new();
-    // Looked up for every node of the dominator tree: a fast hasher (keys are node ordinals).
-    let mut site_of: FxHashMap<u32, u32> = FxHashMap::default();
+    // Each new object with its site.
+    let mut site_of: Vec<(u32, u32)> = Vec::new();
     for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
         let key = sites.key(n as u32, depth, classes.name(classes.node_class[n]));
         let s = *index.entry(key.clone()).or_insert_with(|| {
             keys.push(key);
             keys.len() as u32 - 1
         });
-        site_of.insert(n as u32, s);
+        site_of.push((n as u32, s));
     }
-    let retained = current.with_dominated(|dominated| {
-        // A byte per node settles most of them; only new objects need the map.
-        group_retained(|n| if is_new[n as usize] { site_of.get(&n).copied() } else { None }, keys.len(), current.retained_sizes(), dominated)
-    });
+    let retained = sparse_group_retained(&site_of, keys.len(), current.retained_sizes(), current.dominators());
     let mut rows: Vec<SiteDiff> = keys
         .iter()
         .zip(retained)
@@ -331,7 +327,7 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
         })
         .collect();
     let mut per_class: Vec<HashMap<u32, (u64, u64)>> = vec![HashMap::new(); keys.len()];
-    for (&n, &s) in &site_of {
+    for &(n, s) in &site_of {
         let size = g.self_size[n as usize] as u64;
         let row = &mut rows[s as usize];
         row.count += 1;

@@ -372,7 +372,7 @@ impl DominatedNodes {
 /// Groups `(key, item)` pairs by key (keys below `key_count`), keeping their order: items with
 /// key k are `items[first[k]..first[k + 1]]`. `pairs` is called twice, to count and to fill.
 /// The result goes into the memory of `first` and `items`, cheaper to reuse than fresh memory.
-fn group<I: Iterator<Item = (u32, u32)>>(
+pub(crate) fn group<I: Iterator<Item = (u32, u32)>>(
     key_count: usize,
     mut first: Vec<u32>,
     items: Vec<u32>,
