@@ -12,6 +12,7 @@ use crate::ids::ordinals_by_id;
 use crate::retained::sparse_group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -303,15 +304,20 @@ fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteM
     let classes = current.classes();
     let sites = Sites::new(g);
     let mut keys: Vec<SiteKey> = Vec::new();
-    let mut index: HashMap<SiteKey, u32> = HashMap::new();
+    // Looked up once per new object: a fast hasher, and a key cloned only when it is new.
+    let mut index: FxHashMap<SiteKey, u32> = FxHashMap::default();
     // Each new object with its site.
     let mut site_of: Vec<(u32, u32)> = Vec::new();
     for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
         let key = sites.key(n as u32, depth, classes.name(classes.node_class[n]));
-        let s = *index.entry(key.clone()).or_insert_with(|| {
-            keys.push(key);
-            keys.len() as u32 - 1
-        });
+        let s = match index.get(&key) {
+            Some(&s) => s,
+            None => {
+                keys.push(key.clone());
+                index.insert(key, keys.len() as u32 - 1);
+                keys.len() as u32 - 1
+            }
+        };
         site_of.push((n as u32, s));
     }
     let retained = sparse_group_retained(&site_of, keys.len(), current.retained_sizes(), current.dominators());
