@@ -165,9 +165,10 @@ impl Snapshot {
         };
         // `both_cores`: the parts at once, on two threads.
         let mut the_rest = |queue: Vec<u32>, both_cores: bool| {
-            let ((distances, classes, queue), ()) = both(both_cores, || names_part(queue), || {
+            // In turn, the shallow sizes first: their temporary is freed before the names' arrays.
+            let ((), (distances, classes, queue)) = both(both_cores, || {
                 retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty())
-            });
+            }, || names_part(queue));
             let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
             (distances, classes, class_stats, queue)
         };
