@@ -14,11 +14,6 @@ impl BitSet {
         self.0[i / 64] |= 1 << (i % 64);
     }
 
-    /// Adds every index of `other` (a set of the same length).
-    pub fn union_with(&mut self, other: &BitSet) {
-        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
-    }
-
     #[inline]
     pub fn remove(&mut self, i: usize) {
         self.0[i / 64] &= !(1 << (i % 64));

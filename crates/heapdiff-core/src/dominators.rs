@@ -59,7 +59,7 @@ impl EssentialEdges {
         for from in page_owned.absent(graph.node_count()).filter(|&from| from as u32 != ROOT) {
             for e in graph.edges(from as u32) {
                 if page_owned.contains(graph.edge_to[e] as usize) {
-                    self.edges.remove(e);
+                    self.remove(e);
                 }
             }
         }

@@ -488,8 +488,8 @@ fn join_sides(first: (Section, u64), second: (Section, u64), middle: u64, h: &He
     Some((joined, second.1))
 }
 
-/// The larger of two largest names with their offsets, `b`'s coming later in the file: the
-/// first on a tie.
+/// The larger of two largest string indices with their offsets, `b` found after `a`: `a` on a
+/// tie, so that an error names the first use.
 fn later_max(a: Option<(u32, u64)>, b: Option<(u32, u64)>) -> Option<(u32, u64)> {
     match (a, b) {
         (Some((m, _)), Some((n, _))) if n <= m => a,
@@ -606,9 +606,7 @@ impl Parser {
     }
 
     fn note_string(&mut self, index: u32, at: u64) {
-        if self.max_string.is_none_or(|(m, _)| index > m) {
-            self.max_string = Some((index, at));
-        }
+        self.max_string = later_max(self.max_string, Some((index, at)));
     }
 
     fn add(&mut self, section: Section) {
