@@ -638,7 +638,8 @@ fn digits8(bytes: &[u8; 24], at: usize) -> (u64, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::listed_uint;
+    use super::{listed_uint, JsonReader};
+    use proptest::prelude::*;
 
     fn listed(text: &str) -> Option<(u64, usize)> {
         let mut bytes = [b' '; 24];
@@ -664,6 +665,82 @@ mod tests {
     fn anything_but_a_listed_integer_is_left_to_the_general_path() {
         for text in ["", ",1", " 1,", "-1,", "1.5,", "1e3,", "1]", "1 ,", "1\n]", "12x,", "1\u{e9},", "99999999999999999999,"] {
             assert_eq!(listed(text), None, "{text:?}");
+        }
+    }
+
+    /// A source that hands out at most `.1` bytes per read, so the buffer refills often.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Reads `text` (an array's values, from after its '[') with `listed_records`, `chunk`
+    /// bytes per read.
+    fn records(text: &str, width: usize, stop: u64, chunk: usize) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
+        let mut r = JsonReader::new(Trickle(text.as_bytes(), chunk), None);
+        let (mut values, mut offsets) = (vec![], vec![]);
+        let count = r.listed_records(width, stop, |v, o| {
+            values.extend_from_slice(v);
+            offsets.extend_from_slice(o);
+            Ok(())
+        })?;
+        Ok((values, offsets, count, r.offset()))
+    }
+
+    proptest! {
+        /// Every layout reads as the general path alone would: the values, their offsets, the
+        /// count, where a stop leaves the reader, and the errors.
+        #[test]
+        fn any_layout_reads_every_value_where_it_is(
+            items in proptest::collection::vec((0u64..1 << 20, 0usize..=12, 0usize..40), 0..400),
+            width in 1usize..8,
+            stop_at in proptest::option::of(0usize..400),
+            chunk in prop_oneof![1usize..100, Just(1 << 20)],
+        ) {
+            const SEPARATORS: [&str; 13] = [",", ",", ",", ",", ",", "\n,", "\n,", ", ", " ,", "\n\n,", ",\t", "]", ",-"];
+            let mut text = String::new();
+            let (mut values, mut offsets) = (vec![], vec![]);
+            let mut stop = u64::MAX;
+            let mut error = false;
+            for (i, &(small, sep, big)) in items.iter().enumerate() {
+                // Mostly short values; now and then one of 16 to 20 digits.
+                let value = if big == 0 { 10u64.pow(15) * (small % 18_000) + small } else { small };
+                if stop_at == Some(i) {
+                    stop = text.len() as u64;
+                }
+                offsets.push(text.len() as u64);
+                values.push(value);
+                text += &value.to_string();
+                let sep = if i + 1 == items.len() { 11 } else { sep };
+                text += SEPARATORS[sep];
+                if sep == 12 {
+                    error = true;
+                }
+                if sep >= 11 {
+                    break;
+                }
+            }
+            if items.is_empty() {
+                text += "0]";
+                values.push(0);
+                offsets.push(0);
+            }
+            let read = records(&text, width, stop, chunk);
+            let expected_error = error && stop.min(text.len() as u64) > *offsets.last().unwrap();
+            prop_assert_eq!(read.is_err(), expected_error, "{:?}", read);
+            if let Ok((got, got_offsets, count, _)) = read {
+                let taken = offsets.iter().take_while(|&&o| o < stop).count();
+                prop_assert_eq!(count as usize, taken);
+                let whole = taken / width * width;
+                prop_assert_eq!(&got[..], &values[..whole]);
+                prop_assert_eq!(&got_offsets[..], &offsets[..whole]);
+            }
         }
     }
 }
