@@ -177,6 +177,7 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
         newObjects: options.className === undefined ? null : { className: options.className, objects: raw.newObjects },
       };
     },
-    { onProgress },
+    // A diff reports no distances, and retainer paths only of the new objects it lists.
+    { onProgress, distances: 'first-use' },
   );
 }

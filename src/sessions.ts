@@ -4,7 +4,7 @@
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Census, Holding, NativeDiff, Suspects } from './native.js';
-import type { LoadProgress, SnapshotSummary } from './types.js';
+import type { LoadProgress, OpenOptions, SnapshotSummary } from './types.js';
 
 export type SessionRequest =
   | { id: number; op: 'summary' }
@@ -96,6 +96,8 @@ export class SnapshotSession {
 export interface SessionsOptions {
   /** Progress of each snapshot, by its index in `paths`. */
   onProgress?: (index: number, progress: LoadProgress) => void;
+  /** When the snapshots compute their distances (see `OpenOptions`). */
+  distances?: OpenOptions['distances'];
 }
 
 /**
@@ -116,7 +118,7 @@ export async function withSessions<T>(paths: string[], use: (sessions: SnapshotS
     for (const [index, path] of paths.entries()) {
       const { port1, port2 } = new MessageChannel();
       sessions.push(new SnapshotSession(path, port1, (p) => options.onProgress?.(index, p)));
-      tasks.push(pool.run({ path, port: port2 }, { transferList: [port2] }));
+      tasks.push(pool.run({ path, port: port2, distances: options.distances }, { transferList: [port2] }));
     }
     return await use(sessions);
   } finally {

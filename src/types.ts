@@ -93,4 +93,10 @@ export interface LoadProgress {
 export interface OpenOptions {
   /** Called while the snapshot loads (parse counts bytes, analysis counts steps). */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * When distances (and so retainer paths) are computed: 'opening' (default), beside the
+   * dominator tree; or 'first-use', when a node, a retainer path or the class summaries first
+   * need them, which makes opening faster when they are never needed (as in a diff).
+   */
+  distances?: 'opening' | 'first-use';
 }

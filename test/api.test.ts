@@ -39,6 +39,22 @@ describe('openSnapshot', () => {
     assert.throws(() => snapshot.node(1e9), /no node with ordinal/);
   });
 
+  it('gives the same answers with distances left for first use', async () => {
+    const file = await sampleApp();
+    const [opening, firstUse] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use' })]);
+    // The distances are not held until something needs them.
+    assert.ok(firstUse.summary().memoryBytes < opening.summary().memoryBytes);
+    const { memoryBytes: _a, ...summary } = opening.summary();
+    const { memoryBytes: _b, ...lazySummary } = firstUse.summary();
+    assert.deepEqual(lazySummary, summary);
+    // Class distances come from the distances computed on first use.
+    assert.deepEqual(firstUse.classes(), opening.classes());
+    const top = opening.largest(20);
+    assert.deepEqual(firstUse.largest(20), top);
+    for (const n of top) assert.deepEqual(firstUse.retainerPath(n.ordinal), opening.retainerPath(n.ordinal));
+    assert.equal(firstUse.summary().memoryBytes, opening.summary().memoryBytes);
+  });
+
   it('keeps the event loop free while it loads, and reports progress', async () => {
     const file = await writeSnapshot('basic');
     let ticks = 0;

@@ -3,11 +3,13 @@
 // transferred, not copied), so the main thread never holds a graph.
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { openSnapshot, type Snapshot } from '../snapshot.js';
+import type { OpenOptions } from '../types.js';
 import { censusBuffers, type SessionReply, type SessionRequest } from '../sessions.js';
 
 export interface SessionTask {
   path: string;
   port: MessagePort;
+  distances?: OpenOptions['distances'];
 }
 
 function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown; transfer: TransferListItem[] } {
@@ -31,11 +33,11 @@ function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown;
   }
 }
 
-export default async function session({ path, port }: SessionTask): Promise<void> {
+export default async function session({ path, port, distances }: SessionTask): Promise<void> {
   const send = (reply: SessionReply, transfer: TransferListItem[] = []) => port.postMessage(reply, transfer);
   let snapshot: Snapshot;
   try {
-    snapshot = await openSnapshot(path, { onProgress: (progress) => send({ type: 'progress', progress }) });
+    snapshot = await openSnapshot(path, { distances, onProgress: (progress) => send({ type: 'progress', progress }) });
   } catch (err) {
     send({ type: 'failed', message: (err as Error).message });
     port.close();

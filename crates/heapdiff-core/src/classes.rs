@@ -462,10 +462,11 @@ fn match_definitions(graph: &Graph, plain: &[u32], definitions: &[Vec<u32>]) -> 
     of_node
 }
 
-/// Per-class count, self size and distance over nodes with a non-zero self size (DevTools
-/// leaves out the rest), indexed by class (classes without members count 0); the retained
-/// sizes wait for the dominator tree (see [`add_retained`]).
-pub fn summarize(classes: &Classes, self_size: &[u32], distances: &[i32]) -> Vec<ClassSummary> {
+/// Per-class count, self size and distance (given the nodes' distances, else
+/// [`NO_DISTANCE`]) over nodes with a non-zero self size (DevTools leaves out the rest),
+/// indexed by class (classes without members count 0); the retained sizes wait for the
+/// dominator tree (see [`add_retained`]).
+pub fn summarize(classes: &Classes, self_size: &[u32], distances: Option<&[i32]>) -> Vec<ClassSummary> {
     let c = classes.names.len();
     let mut out: Vec<ClassSummary> = (0..c)
         .map(|i| ClassSummary {
@@ -484,8 +485,10 @@ pub fn summarize(classes: &Classes, self_size: &[u32], distances: &[i32]) -> Vec
         }
         let cl = classes.node_class[node] as usize;
         let a = &mut out[cl];
-        a.distance = if first[cl] { distances[node] } else { a.distance.min(distances[node]) };
-        first[cl] = false;
+        if let Some(distances) = distances {
+            a.distance = if first[cl] { distances[node] } else { a.distance.min(distances[node]) };
+            first[cl] = false;
+        }
         a.count += 1;
         a.self_size += size as u64;
     }

@@ -78,17 +78,29 @@ pub struct Summary {
     pub memory_bytes: u64,
 }
 
+/// When a snapshot's distances, and so its retainer paths, are computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DistancesWhen {
+    /// While it is opened, beside the dominators (what `analyze` shows needs them).
+    #[default]
+    Opening,
+    /// On first use, if ever: a diff's snapshots need neither distances nor, unless their new
+    /// objects are listed, retainer paths.
+    FirstUse,
+}
+
 pub struct Snapshot {
     graph: Graph,
     idom: Vec<u32>,
     retained: RetainedSizes,
-    distances: Distances,
+    distances: OnceLock<Distances>,
     /// The dominator tree's child lists (8 B per node): built for the class aggregates and
     /// dropped; built again, and kept, by the first query that needs them.
     dominated: OnceLock<DominatedNodes>,
     classes: Classes,
-    /// Indexed by class, members or not.
+    /// Indexed by class, members or not; their distances only if computed while opening.
     class_stats: Vec<ClassSummary>,
+    class_distances: bool,
     statistics: Statistics,
     user_root_count: usize,
     /// Node ordinals sorted by id, for lookups by id; built on the first lookup.
@@ -97,7 +109,12 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Parses and analyses the snapshot at `path`.
-    pub fn open(path: &Path, mut progress: Option<Progress>) -> Result<Snapshot> {
+    pub fn open(path: &Path, progress: Option<Progress>) -> Result<Snapshot> {
+        Snapshot::open_with(path, progress, DistancesWhen::Opening)
+    }
+
+    /// [`Snapshot::open`], computing the distances `when` asked.
+    pub fn open_with(path: &Path, mut progress: Option<Progress>, when: DistancesWhen) -> Result<Snapshot> {
         let _busy = Busy::enter();
         let total = std::fs::metadata(path)
             .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?
@@ -109,14 +126,14 @@ impl Snapshot {
             }
             None => crate::parse::parse_file(path, None)?,
         };
-        Ok(Snapshot::analyze_busy(graph, progress, Busy::alone()))
+        Ok(Snapshot::analyze_busy(graph, progress, Busy::alone(), when))
     }
 
     /// Runs every analysis phase on a parsed graph: on two threads, unless other snapshots are
     /// being opened or analysed meanwhile (see [`Snapshot::analyze_in_turn`]).
     pub fn analyze(graph: Graph, progress: Option<Progress>) -> Snapshot {
         let _busy = Busy::enter();
-        Snapshot::analyze_busy(graph, progress, Busy::alone())
+        Snapshot::analyze_busy(graph, progress, Busy::alone(), DistancesWhen::Opening)
     }
 
     /// Runs the dominators first, on this thread, and the other phases after them: slower
@@ -126,10 +143,10 @@ impl Snapshot {
     /// dominators are done, the phases after them take a second thread.
     pub fn analyze_in_turn(graph: Graph, progress: Option<Progress>) -> Snapshot {
         let _busy = Busy::enter();
-        Snapshot::analyze_busy(graph, progress, false)
+        Snapshot::analyze_busy(graph, progress, false, DistancesWhen::Opening)
     }
 
-    fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool) -> Snapshot {
+    fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool, when: DistancesWhen) -> Snapshot {
         const STEPS: u64 = 6;
         let mut step = |k: u64, name: &str| {
             if let Some(p) = progress.as_mut() {
@@ -158,7 +175,13 @@ impl Snapshot {
         // classes. `queue`: a buffer for the distances' BFS, handed back. (The statistics wait
         // for the tail, where a core is free.)
         let names_part = |queue: Vec<u32>| {
-            let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
+            let (distances, queue) = match when {
+                DistancesWhen::Opening => {
+                    let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
+                    (Some(distances), queue)
+                }
+                DistancesWhen::FirstUse => (None, queue),
+            };
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
             (distances, classes::classify(&graph, None), queue)
@@ -169,7 +192,7 @@ impl Snapshot {
             let ((), (distances, classes, queue)) = both(both_cores, || {
                 retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty())
             }, || names_part(queue));
-            let class_stats = classes::summarize(&classes, &self_size, &distances.distance);
+            let class_stats = classes::summarize(&classes, &self_size, distances.as_ref().map(|d| &d.distance[..]));
             (distances, classes, class_stats, queue)
         };
         let (dom, (distances, classes, mut class_stats)) = if two_threads {
@@ -222,7 +245,8 @@ impl Snapshot {
             graph,
             idom,
             retained,
-            distances,
+            class_distances: distances.is_some(),
+            distances: distances.map(OnceLock::from).unwrap_or_default(),
             dominated: OnceLock::new(),
             classes,
             class_stats,
@@ -239,7 +263,11 @@ impl Snapshot {
         &self.retained
     }
     pub fn distances(&self) -> &[i32] {
-        &self.distances.distance
+        &self.distances_now().distance
+    }
+    /// The distances, computed now if they were left for first use.
+    fn distances_now(&self) -> &Distances {
+        self.distances.get_or_init(|| distances::compute(&self.graph, &EphemeronNames::build(&self.graph), Vec::new()).0)
     }
     pub fn dominators(&self) -> &[u32] {
         &self.idom
@@ -249,16 +277,24 @@ impl Snapshot {
     }
     /// Per-class aggregates, in class order (unsorted).
     pub fn class_summaries(&self) -> Vec<ClassSummary> {
-        self.class_stats.iter().filter(|c| c.count > 0).cloned().collect()
+        let mut summaries: Vec<ClassSummary> = self.class_stats.iter().filter(|c| c.count > 0).cloned().collect();
+        if !self.class_distances {
+            let distances = classes::summarize(&self.classes, &self.graph.self_size, Some(self.distances()));
+            let members = distances.iter().filter(|c| c.count > 0);
+            summaries.iter_mut().zip(members).for_each(|(s, d)| s.distance = d.distance);
+        }
+        summaries
     }
-    /// Per-class aggregates indexed by class index, classes without members included.
+    /// Per-class aggregates indexed by class index, classes without members included; their
+    /// distances are [`NO_DISTANCE`](crate::NO_DISTANCE) unless computed while opening (see
+    /// [`Snapshot::class_summaries`]).
     pub fn class_stats(&self) -> &[ClassSummary] {
         &self.class_stats
     }
     /// The edge by which the distance BFS first reached each node (`u32::MAX` for none): the
     /// last step of its shortest retainer path.
     pub fn parent_edges(&self) -> &[u32] {
-        &self.distances.parent_edge
+        &self.distances_now().parent_edge
     }
     /// The dominator tree's child lists, kept once built (for repeated queries).
     pub fn dominated(&self) -> &DominatedNodes {
@@ -289,7 +325,7 @@ impl Snapshot {
             Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
                 let classes = classes::classify(g, Some(defs));
-                let mut stats = classes::summarize(&classes, &g.self_size, &self.distances.distance);
+                let mut stats = classes::summarize(&classes, &g.self_size, self.distances.get().map(|d| &d.distance[..]));
                 self.with_dominated(|dominated| classes::add_retained(&mut stats, &classes, &g.self_size, &self.retained, dominated));
                 (Cow::Owned(classes.node_class), stats)
             }
@@ -310,8 +346,7 @@ impl Snapshot {
         (self.graph.heap_bytes()
             + self.idom.capacity() * 4
             + self.retained.heap_bytes()
-            + self.distances.distance.capacity() * 4
-            + self.distances.parent_edge.capacity() * 4
+            + self.distances.get().map_or(0, |d| d.distance.capacity() * 4 + d.parent_edge.capacity() * 4)
             + self.dominated.get().map_or(0, |d| d.heap_bytes())
             + self.classes.node_class.capacity() * 4
             + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64
@@ -374,7 +409,7 @@ impl Snapshot {
             class_name: self.classes.name(self.classes.node_class[i]).to_string(),
             self_size: g.self_size[i] as u64,
             retained_size: self.retained.get(node),
-            distance: self.distances.distance[i],
+            distance: self.distances()[i],
             edge_count: (g.first_edge[i + 1] - g.first_edge[i]),
             detachedness: g.detachedness.as_ref().map(|d| d[i]),
             trace_node_id: g.trace_node_id.as_ref().map(|t| t[i]),
@@ -429,7 +464,7 @@ impl Snapshot {
     pub fn retainer_path(&self, node: u32) -> Result<RetainerPath> {
         self.check(node)?;
         let g = &self.graph;
-        let edges = paths::retainer_path(g, &self.distances.parent_edge, node);
+        let edges = paths::retainer_path(g, self.parent_edges(), node);
         let mut nodes = Vec::with_capacity(edges.len() + 1);
         nodes.push(edges.first().map_or(node, |&e| paths::edge_source(g, e)));
         nodes.extend(edges.iter().map(|&e| g.edge_to[e]));

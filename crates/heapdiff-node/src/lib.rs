@@ -46,19 +46,23 @@ pub struct LoadProgress {
 #[napi]
 pub struct Loader {
     path: PathBuf,
+    when: core::DistancesWhen,
     state: Arc<LoadState>,
 }
 
 #[napi]
 impl Loader {
+    /// `distancesAtFirstUse`: compute distances and retainer paths when first asked for, not
+    /// while loading.
     #[napi(constructor)]
-    pub fn new(path: String) -> Self {
-        Loader { path: path.into(), state: Arc::new(LoadState::default()) }
+    pub fn new(path: String, distances_at_first_use: Option<bool>) -> Self {
+        let when = if distances_at_first_use == Some(true) { core::DistancesWhen::FirstUse } else { core::DistancesWhen::Opening };
+        Loader { path: path.into(), when, state: Arc::new(LoadState::default()) }
     }
 
     #[napi(ts_return_type = "Promise<NativeSnapshot>")]
     pub fn load(&self) -> AsyncTask<LoadTask> {
-        AsyncTask::new(LoadTask { path: self.path.clone(), state: self.state.clone() })
+        AsyncTask::new(LoadTask { path: self.path.clone(), when: self.when, state: self.state.clone() })
     }
 
     #[napi]
@@ -74,6 +78,7 @@ impl Loader {
 
 pub struct LoadTask {
     path: PathBuf,
+    when: core::DistancesWhen,
     state: Arc<LoadState>,
 }
 
@@ -90,7 +95,7 @@ impl Task for LoadTask {
                 state.done.store(done, Ordering::Relaxed);
                 state.total.store(total, Ordering::Relaxed);
             };
-            core::Snapshot::open(&self.path, Some(&mut report)).map_err(to_js)
+            core::Snapshot::open_with(&self.path, Some(&mut report), self.when).map_err(to_js)
         })
     }
 
