@@ -8,7 +8,7 @@
 //! [`Snapshot`], so the two graphs need never be in memory together.
 
 use crate::classes::ClassSummary;
-use crate::ids::ordinals_by_id;
+use crate::ids::{pair_by_id, UNPAIRED};
 use crate::retained::sparse_group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
@@ -144,48 +144,29 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let base_to_current: Vec<Option<u32>> =
         base.class_summaries.iter().map(|s| key_index.get(s.key.as_str()).copied()).collect();
 
-    // Only objects with a shallow size take part, as in DevTools.
-    // Both sorted at once: a diff's base is closed by now, and its core is free.
-    let (base_order, cur_order) = std::thread::scope(|scope| {
-        let base_order = scope.spawn(|| ordinals_by_id(&base.ids, |i| base.self_sizes[i] != 0));
-        let cur_order = ordinals_by_id(&g.node_id, |i| g.self_size[i] != 0);
-        (crate::threads::join(base_order), cur_order)
-    });
-
-    let identity = identity(current, base, &base_order, &cur_order, &base_to_current);
+    // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
+    // join on their ids: a pair within one class is unchanged; otherwise the base object is
+    // deleted and the current one new.
+    let pair = pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0);
+    let same_class = |c: usize, b: u32| base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]);
+    let identity = identity(current, base, &pair, same_class);
     if !identity.same_process {
         return Diff { identity, classes: histograms(current, base), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
     }
 
-    // DevTools' merge join on ids, done once over all classes: an id in both snapshots within
-    // the same class is unchanged; otherwise the base object is deleted and the current one new.
+    // Deleted: every base object, less the unchanged ones.
     let mut deleted = vec![(0u64, 0u64); base.class_summaries.len()];
+    for (&class, &size) in base.classes.iter().zip(base.self_sizes.iter()).filter(|(_, &size)| size != 0) {
+        let d = &mut deleted[class as usize];
+        *d = (d.0 + 1, d.1 + size as u64);
+    }
     let mut is_new = vec![false; g.node_count()];
-    let (mut i, mut j) = (0, 0);
-    while i < base_order.len() || j < cur_order.len() {
-        let b = base_order.get(i).map(|&n| (base.ids[n as usize], n));
-        let c = cur_order.get(j).map(|&n| (g.node_id[n as usize], n));
-        match (b, c) {
-            (Some((bid, bn)), Some((cid, cn))) if bid == cid => {
-                let same_class = base_to_current[base.classes[bn as usize] as usize] == Some(cur_classes.node_class[cn as usize]);
-                if !same_class {
-                    let d = &mut deleted[base.classes[bn as usize] as usize];
-                    *d = (d.0 + 1, d.1 + base.self_sizes[bn as usize] as u64);
-                    is_new[cn as usize] = true;
-                }
-                i += 1;
-                j += 1;
-            }
-            (Some((bid, bn)), c) if c.is_none_or(|(cid, _)| bid < cid) => {
-                let d = &mut deleted[base.classes[bn as usize] as usize];
-                *d = (d.0 + 1, d.1 + base.self_sizes[bn as usize] as u64);
-                i += 1;
-            }
-            (_, Some((_, cn))) => {
-                is_new[cn as usize] = true;
-                j += 1;
-            }
-            (_, None) => unreachable!("the loop runs while either side has nodes"),
+    for (c, &b) in pair.iter().enumerate().filter(|&(c, _)| g.self_size[c] != 0) {
+        if b != UNPAIRED && same_class(c, b) {
+            let d = &mut deleted[base.classes[b as usize] as usize];
+            *d = (d.0 - 1, d.1 - base.self_sizes[b as usize] as u64);
+        } else {
+            is_new[c] = true;
         }
     }
     let mut added = vec![(0u64, 0u64); cur_classes.keys.len()];
@@ -239,28 +220,15 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
 }
 
-fn identity(current: &Snapshot, base: &Census, base_order: &[u32], cur_order: &[u32], base_to_current: &[Option<u32>]) -> Identity {
+fn identity(current: &Snapshot, base: &Census, pair: &[u32], same_class: impl Fn(usize, u32) -> bool) -> Identity {
     let g = current.graph();
     let (mut checked, mut conflicts) = (0u64, 0u64);
-    let mut i = 0;
-    for &cn in cur_order {
-        let id = g.node_id[cn as usize];
-        if id > base.max_id {
-            break;
-        }
-        if !g.has_counter_id(cn) {
-            continue;
-        }
-        checked += 1;
-        while i < base_order.len() && base.ids[base_order[i] as usize] < id {
-            i += 1;
-        }
-        let matched = base_order.get(i).filter(|&&bn| base.ids[bn as usize] == id);
-        let same = matched.is_some_and(|&bn| {
-            base_to_current[base.classes[bn as usize] as usize] == Some(current.classes().node_class[cn as usize])
-        });
-        if !same {
-            conflicts += 1;
+    for (c, &b) in pair.iter().enumerate() {
+        if g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id {
+            checked += 1;
+            if b == UNPAIRED || !same_class(c, b) {
+                conflicts += 1;
+            }
         }
     }
     let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;

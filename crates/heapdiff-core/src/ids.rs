@@ -1,4 +1,4 @@
-//! Ordering nodes by id, for matching objects across snapshots and looking them up by id.
+//! Nodes by id: pairing two snapshots' objects on their ids, and ordering nodes by id for lookups.
 
 /// The ordinals `keep` accepts, sorted by id (equal ids by ordinal).
 ///
@@ -23,6 +23,79 @@ pub fn ordinals_by_id(ids: &[u32], keep: impl Fn(usize) -> bool) -> Vec<u32> {
     order
 }
 
+/// No partner, in [`pair_by_id`]'s answer.
+pub const UNPAIRED: u32 = u32::MAX;
+
+/// DevTools' merge join of two snapshots' nodes on their ids: for each current node that
+/// `cur_keep` accepts, the base node (one `base_keep` accepts) it pairs with, else
+/// [`UNPAIRED`]. Both sides are walked in id order, equal ids by ordinal, so the occurrences
+/// of a repeated id pair up in turn.
+pub fn pair_by_id(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cur_ids: &[u32], cur_keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
+    pair_through_table(base_ids, &base_keep, cur_ids, &cur_keep).unwrap_or_else(|| pair_by_sorting(base_ids, base_keep, cur_ids, cur_keep))
+}
+
+/// The merge join itself, over both sides sorted by id.
+fn pair_by_sorting(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cur_ids: &[u32], cur_keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
+    let (base_order, cur_order) = std::thread::scope(|scope| {
+        let base_order = scope.spawn(|| ordinals_by_id(base_ids, &base_keep));
+        let cur_order = ordinals_by_id(cur_ids, cur_keep);
+        (crate::threads::join(base_order), cur_order)
+    });
+    let mut pair = vec![UNPAIRED; cur_ids.len()];
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&b), Some(&c)) = (base_order.get(i), cur_order.get(j)) {
+        match base_ids[b as usize].cmp(&cur_ids[c as usize]) {
+            std::cmp::Ordering::Equal => {
+                pair[c as usize] = b;
+                (i, j) = (i + 1, j + 1);
+            }
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    pair
+}
+
+/// The same pairs without sorting, when no current id repeats (V8's never do): a table from
+/// id to current node, read in the base's node order, so that a base id seen again finds its
+/// partner taken, as in the merge join. V8 numbers heap objects with odd ids, one counter
+/// stepping by two, so the table is indexed by id / 2 (4 B a slot, at most 2 slots per current
+/// node); even ids (embedder objects), and any beyond the table, are looked up in a sorted list.
+/// None if a current id repeats.
+fn pair_through_table(base_ids: &[u32], base_keep: &impl Fn(usize) -> bool, cur_ids: &[u32], cur_keep: &impl Fn(usize) -> bool) -> Option<Vec<u32>> {
+    let n = cur_ids.len();
+    let odd = |id: u32| id & 1 == 1;
+    let highest = (0..n).filter(|&c| cur_keep(c) && odd(cur_ids[c])).map(|c| cur_ids[c] / 2).max();
+    let slots = highest.map_or(0, |h| (h as usize + 1).min(2 * n + 1024));
+    // Slot: 1 + the current node, 0 for none (zeroed memory needs no fill).
+    let mut table = vec![0u32; slots];
+    let mut rest: Vec<(u32, u32)> = Vec::new();
+    for c in (0..n).filter(|&c| cur_keep(c)) {
+        let id = cur_ids[c];
+        match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
+            Some(&mut taken) if taken != 0 => return None,
+            Some(slot) => *slot = c as u32 + 1,
+            None => rest.push((id, c as u32)),
+        }
+    }
+    rest.sort_unstable();
+    if rest.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut pair = vec![UNPAIRED; n];
+    for b in (0..base_ids.len()).filter(|&b| base_keep(b)) {
+        let id = base_ids[b];
+        let c = match table.get(id as usize / 2).filter(|_| odd(id)) {
+            Some(&slot) => slot.checked_sub(1),
+            None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| rest[k].1),
+        };
+        if let Some(c) = c.filter(|&c| pair[c as usize] == UNPAIRED) {
+            pair[c as usize] = b as u32;
+        }
+    }
+    Some(pair)
+}
+
 #[cfg(test)]
 mod tests {
     use super::ordinals_by_id;
@@ -42,5 +115,23 @@ mod tests {
         assert_eq!(ordinals_by_id(&ids, keep), expected);
         assert!(ordinals_by_id(&[], |_| true).is_empty());
         assert_eq!(ordinals_by_id(&[5, 5, 5], |_| true), [0, 1, 2]);
+    }
+
+    #[test]
+    fn the_table_pairs_as_the_merge_join_does() {
+        use super::{pair_by_id, pair_by_sorting, pair_through_table};
+        use proptest::prelude::*;
+        let ids = || proptest::collection::vec(prop_oneof![0u32..400, Just(u32::MAX), (0u32..8).prop_map(|k| u32::MAX - 2 * k)], 0..300);
+        proptest!(|(base in ids(), cur in ids(), skip in 1usize..9)| {
+            let keep = |i: usize| i % skip != 1;
+            let expected = pair_by_sorting(&base, keep, &cur, keep);
+            prop_assert_eq!(pair_by_id(&base, keep, &cur, keep), expected.clone());
+            // Without repeats in the current ids, the table answers.
+            let mut unique = cur.clone();
+            let mut seen = std::collections::HashSet::new();
+            unique.retain(|id| seen.insert(*id));
+            let expected = pair_by_sorting(&base, keep, &unique, keep);
+            prop_assert_eq!(pair_through_table(&base, &keep, &unique, &keep), Some(expected));
+        });
     }
 }
