@@ -149,25 +149,37 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     // deleted and the current one new.
     let pair = pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0);
     let same_class = |c: usize, b: u32| base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]);
-    let identity = identity(current, base, &pair, same_class);
+    // One pass over the current objects: which are new, and the evidence of one process (the
+    // objects old enough to be in the base, and how many of them are not).
+    let mut is_new = vec![false; g.node_count()];
+    let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
+    let (mut checked, mut conflicts) = (0u64, 0u64);
+    for (c, &b) in pair.iter().enumerate().filter(|&(c, _)| g.self_size[c] != 0) {
+        let same = b != UNPAIRED && same_class(c, b);
+        if same {
+            let u = &mut unchanged[base.classes[b as usize] as usize];
+            *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
+        } else {
+            is_new[c] = true;
+        }
+        if g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id {
+            checked += 1;
+            conflicts += !same as u64;
+        }
+    }
+    let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
+    let identity = Identity { same_process, checked, conflicts };
     if !identity.same_process {
         return Diff { identity, classes: histograms(current, base), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
     }
-
-    // Deleted: every base object, less the unchanged ones.
+    // Deleted: every base object, less the unchanged ones (each paired once).
     let mut deleted = vec![(0u64, 0u64); base.class_summaries.len()];
     for (&class, &size) in base.classes.iter().zip(base.self_sizes.iter()).filter(|(_, &size)| size != 0) {
         let d = &mut deleted[class as usize];
         *d = (d.0 + 1, d.1 + size as u64);
     }
-    let mut is_new = vec![false; g.node_count()];
-    for (c, &b) in pair.iter().enumerate().filter(|&(c, _)| g.self_size[c] != 0) {
-        if b != UNPAIRED && same_class(c, b) {
-            let d = &mut deleted[base.classes[b as usize] as usize];
-            *d = (d.0 - 1, d.1 - base.self_sizes[b as usize] as u64);
-        } else {
-            is_new[c] = true;
-        }
+    for (d, u) in deleted.iter_mut().zip(&unchanged) {
+        *d = (d.0 - u.0, d.1 - u.1);
     }
     let mut added = vec![(0u64, 0u64); cur_classes.keys.len()];
     for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
@@ -220,21 +232,6 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
 }
 
-fn identity(current: &Snapshot, base: &Census, pair: &[u32], same_class: impl Fn(usize, u32) -> bool) -> Identity {
-    let g = current.graph();
-    let (mut checked, mut conflicts) = (0u64, 0u64);
-    for (c, &b) in pair.iter().enumerate() {
-        if g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id {
-            checked += 1;
-            if b == UNPAIRED || !same_class(c, b) {
-                conflicts += 1;
-            }
-        }
-    }
-    let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
-    Identity { same_process, checked, conflicts }
-}
-
 /// Per class name (keys hold script ids, which differ between processes): the totals of both.
 fn histograms(current: &Snapshot, base: &Census) -> Vec<ClassDiff> {
     let mut rows: Vec<ClassDiff> = Vec::new();
@@ -270,14 +267,14 @@ fn histograms(current: &Snapshot, base: &Census) -> Vec<ClassDiff> {
 fn new_object_sites(current: &Snapshot, is_new: &[bool], depth: usize) -> (SiteMode, Vec<SiteDiff>) {
     let g = current.graph();
     let classes = current.classes();
-    let sites = Sites::new(g);
+    let sites = Sites::new(g, classes);
     let mut keys: Vec<SiteKey> = Vec::new();
     // Looked up once per new object: a fast hasher, and a key cloned only when it is new.
     let mut index: FxHashMap<SiteKey, u32> = FxHashMap::default();
     // Each new object with its site.
     let mut site_of: Vec<(u32, u32)> = Vec::new();
     for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
-        let key = sites.key(n as u32, depth, classes.name(classes.node_class[n]));
+        let key = sites.key(n as u32, depth);
         let s = match index.get(&key) {
             Some(&s) => s,
             None => {

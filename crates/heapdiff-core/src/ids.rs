@@ -65,10 +65,9 @@ fn pair_by_sorting(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, c
 fn pair_through_table(base_ids: &[u32], base_keep: &impl Fn(usize) -> bool, cur_ids: &[u32], cur_keep: &impl Fn(usize) -> bool) -> Option<Vec<u32>> {
     let n = cur_ids.len();
     let odd = |id: u32| id & 1 == 1;
-    let highest = (0..n).filter(|&c| cur_keep(c) && odd(cur_ids[c])).map(|c| cur_ids[c] / 2).max();
-    let slots = highest.map_or(0, |h| (h as usize + 1).min(2 * n + 1024));
-    // Slot: 1 + the current node, 0 for none (zeroed memory needs no fill).
-    let mut table = vec![0u32; slots];
+    // Slot: 1 + the current node, 0 for none. Zeroed memory: the pages no id reaches are
+    // never touched.
+    let mut table = vec![0u32; 2 * n + 1024];
     let mut rest: Vec<(u32, u32)> = Vec::new();
     for c in (0..n).filter(|&c| cur_keep(c)) {
         let id = cur_ids[c];

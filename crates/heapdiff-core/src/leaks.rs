@@ -164,7 +164,7 @@ pub struct Suspects {
 pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit: usize) -> Suspects {
     let g = snapshot.graph();
     let classes = snapshot.classes();
-    let sites = Sites::new(g).from_user_frames();
+    let sites = Sites::new(g, classes).from_user_frames();
     let first = max_ids.first().copied().unwrap_or(u32::MAX);
     #[derive(Default)]
     struct Acc {
@@ -188,7 +188,7 @@ pub fn suspects(snapshot: &Snapshot, max_ids: &[u32], stack_depth: usize, limit:
         let class = classes.node_class[node];
         let e = a.classes.entry(class).or_default();
         *e = (e.0 + 1, e.1 + size);
-        let site = sites.key(node as u32, stack_depth, classes.name(class));
+        let site = sites.key(node as u32, stack_depth);
         let e = a.sites.entry(site).or_default();
         *e = (e.0 + 1, e.1 + size);
     });

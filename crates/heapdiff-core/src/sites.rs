@@ -3,6 +3,7 @@
 //! object's allocation stack; without it, the best available site is where the object's
 //! constructor is defined (the `locations` section).
 
+use crate::classes::Classes;
 use crate::graph::{Graph, Location};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
@@ -62,13 +63,16 @@ pub enum SiteKey {
     Untracked,
     /// The constructor's location and the object's name (a string index).
     Location { script_id: u32, line: u32, column: u32, name: u32 },
-    /// No location: the object's class alone.
-    Class(String),
+    /// No location: the object's class name alone (as the first class of that name, an index).
+    Class(u32),
 }
 
 /// Looks up the sites of a snapshot's objects.
 pub struct Sites<'g> {
     graph: &'g Graph,
+    classes: &'g Classes,
+    /// Class -> the first class of the same name (location mode only).
+    first_of_name: Vec<u32>,
     mode: SiteMode,
     /// Trace node id -> index into `graph.trace.nodes`.
     trace_nodes: FxHashMap<u32, u32>,
@@ -81,12 +85,14 @@ pub struct Sites<'g> {
 }
 
 impl<'g> Sites<'g> {
-    pub fn new(graph: &'g Graph) -> Sites<'g> {
+    pub fn new(graph: &'g Graph, classes: &'g Classes) -> Sites<'g> {
         let tracked = !graph.trace.nodes.is_empty() && graph.trace_node_id.is_some();
         if tracked {
             let trace_nodes = graph.trace.nodes.iter().enumerate().map(|(i, t)| (t.id, i as u32)).collect();
             return Sites {
                 graph,
+                classes,
+                first_of_name: Vec::new(),
                 mode: SiteMode::Stack,
                 trace_nodes,
                 locations: Vec::new(),
@@ -96,7 +102,9 @@ impl<'g> Sites<'g> {
         }
         let locations = crate::classes::locations_by_node(graph);
         let scripts = script_names(graph, &locations);
-        Sites { graph, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
+        let mut first: HashMap<&str, u32> = HashMap::new();
+        let first_of_name = (0..classes.names.len() as u32).map(|c| *first.entry(classes.name(c)).or_insert(c)).collect();
+        Sites { graph, classes, first_of_name, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
     }
 
     /// Makes stacks start at the innermost frame of the program's own code: an object made by
@@ -119,7 +127,7 @@ impl<'g> Sites<'g> {
     }
 
     /// The site of `node`, keeping at most `depth` frames of a stack.
-    pub fn key(&self, node: u32, depth: usize, class_name: &str) -> SiteKey {
+    pub fn key(&self, node: u32, depth: usize) -> SiteKey {
         let g = self.graph;
         match self.mode {
             SiteMode::Stack => {
@@ -155,7 +163,7 @@ impl<'g> Sites<'g> {
                     column: l.column,
                     name: g.node_name[node as usize],
                 },
-                _ => SiteKey::Class(class_name.to_string()),
+                _ => SiteKey::Class(self.first_of_name[self.classes.node_class[node as usize] as usize]),
             },
         }
     }
@@ -193,7 +201,7 @@ impl<'g> Sites<'g> {
                     Frame { function: g.strings.get(*name).to_string(), script, line: line + 1, column: column + 1 };
                 Site { label: frame.label(), frames: vec![frame] }
             }
-            SiteKey::Class(name) => Site { frames: Vec::new(), label: format!("{name} (no source location)") },
+            SiteKey::Class(class) => Site { frames: Vec::new(), label: format!("{} (no source location)", self.classes.name(*class)) },
         }
     }
 }
