@@ -128,8 +128,12 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
     [basePath, currentPath],
     async ([base, current]) => {
       // DevTools classifies the base's plain objects by the current snapshot's definitions.
+      // Snapshots of one process mostly share them: the base makes its census by its own as soon
+      // as it is loaded (the current may still be loading), and again only if they differ.
+      const early = Promise.all([base!.request('definitions', {}), base!.request('census', {})]);
       const definitions = await current!.request('definitions', {});
-      const census = await base!.request('census', { definitions });
+      const [baseDefinitions, ownCensus] = await early;
+      const census = JSON.stringify(baseDefinitions) === JSON.stringify(definitions) ? ownCensus : await base!.request('census', { definitions });
       const baseSummary = await base!.request('summary', {});
       base!.close();
       const raw = await current!.request(
