@@ -100,6 +100,7 @@ pub struct Snapshot {
     classes: Classes,
     /// Indexed by class, members or not; their distances only if computed while opening.
     class_stats: Vec<ClassSummary>,
+    /// Whether `class_stats` carry distances (computed while opening).
     class_distances: bool,
     statistics: Statistics,
     user_root_count: usize,
