@@ -221,58 +221,132 @@ impl<'p, R: Read> JsonReader<'p, R> {
     /// Reads `[u, u, ...]` as records of `width` integers, handing each whole record (its
     /// values and their offsets) to `f`: one call per record, not per value. Returns the
     /// count of values, a last partial record's included.
-    pub fn uint_records(&mut self, width: usize, f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
+    pub fn uint_records(&mut self, width: usize, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
+        self.uint_chunks(width, |values, offsets| {
+            values.chunks_exact(width).zip(offsets.chunks_exact(width)).try_for_each(|(v, o)| f(v, o))
+        })
+    }
+
+    /// [`JsonReader::uint_records`], handing `f` the records a chunk at a time (see
+    /// [`JsonReader::listed_chunks`]).
+    pub fn uint_chunks(&mut self, width: usize, f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
         self.expect(b'[', "'[' opening an array of integers")?;
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
             self.pos += 1;
             return Ok(0);
         }
-        self.listed_records(width, u64::MAX, f)
+        self.listed_chunks(width, u64::MAX, f)
     }
 
-    /// [`JsonReader::uint_records`] from a value of the array on (after its `[` or a `,`): up
-    /// to the `]`, or until the reader is at or past the offset `stop` before a value (where
-    /// another reader takes over; a partial record there is not handed to `f`).
-    pub fn listed_records(&mut self, width: usize, stop: u64, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
-        let (mut values, mut offsets) = (vec![0u64; width], vec![0u64; width]);
-        let mut k = 0;
+    /// Reads the values of an array of integers from one of them on (after its `[` or a `,`):
+    /// up to the `]`, or until the reader is at or past the offset `stop` before a value (where
+    /// another reader takes over). `f` gets the whole records read, a few thousand values at a
+    /// time: their values and offsets, `width` per record (a partial record at the end is
+    /// not handed over, but counted). Returns the count of values. The records read before an
+    /// error of the reader reach `f` first, so that an error of theirs, earlier in the text,
+    /// is the one returned.
+    pub fn listed_chunks(&mut self, width: usize, stop: u64, mut f: impl FnMut(&[u64], &[u64]) -> Result<()>) -> Result<u64> {
+        // Room for a chunk, a block's values (at most 32) and one more.
+        let mut values = vec![0u64; CHUNK + 64];
+        let mut offsets = vec![0u64; CHUNK + 64];
+        let mut held = 0;
         let mut count = 0u64;
-        // Both paths put their value into the record in the same few lines, written twice: a
-        // shared closure made the parse a third slower (measured).
+        let read = self.read_chunks(width, stop, &mut values, &mut offsets, &mut held, &mut count, &mut f);
+        let whole = held / width * width;
+        if whole > 0 {
+            f(&values[..whole], &offsets[..whole])?;
+        }
+        read.map(|()| count)
+    }
+
+    /// The reading behind [`JsonReader::listed_chunks`]: values wait in `values` and `offsets`
+    /// (`held` of them, kept up to date for an error's return) until a chunk is full, and then
+    /// its whole records go to `f`.
+    #[allow(clippy::too_many_arguments)]
+    fn read_chunks(
+        &mut self,
+        width: usize,
+        stop: u64,
+        values: &mut [u64],
+        offsets: &mut [u64],
+        held: &mut usize,
+        count: &mut u64,
+        f: &mut impl FnMut(&[u64], &[u64]) -> Result<()>,
+    ) -> Result<()> {
+        let mut m = *held;
         loop {
-            let limit = usize::try_from(stop.saturating_sub(self.base)).unwrap_or(usize::MAX);
-            // Fast path for V8's layout ("n,n,n\n,n,…"), well inside the buffer: digits, then
-            // ',' or "\n,". Anything else is left to the general path.
-            while self.end - self.pos >= 24 && self.pos < limit {
-                let start = self.pos;
-                let Some((v, next)) = listed_uint(self.buf[start..start + 24].try_into().expect("24 bytes")) else {
-                    break;
-                };
-                values[k] = v;
-                offsets[k] = self.base + start as u64;
-                self.pos = start + next;
-                count += 1;
-                k += 1;
-                if k == width {
-                    k = 0;
-                    f(&values, &offsets)?;
-                }
+            if m >= CHUNK {
+                let whole = m / width * width;
+                // Handed over, even if refused: not again by the caller.
+                *held = 0;
+                f(&values[..whole], &offsets[..whole])?;
+                values.copy_within(whole..m, 0);
+                offsets.copy_within(whole..m, 0);
+                m -= whole;
             }
+            let mut limit = usize::try_from(stop.saturating_sub(self.base)).unwrap_or(usize::MAX);
+            // Fast path for V8's layout ("n,n,n\n,n,…"), read 64 bytes at a time: a block's
+            // digits, commas and line breaks are found at once (`Block`), so each value's start
+            // comes from a bit mask and no value waits for the one before it to be measured.
+            // The value at `cur` is taken when the next one's start is found, all bytes between
+            // them checked. Anything else, or a value of 16 digits or more, is left to the
+            // general path, from `cur`.
+            let mut cur = self.pos;
+            let mut at = self.pos;
+            let first = m;
+            // The byte before `at`, as `Block::after` needs it: at first, the value's start.
+            let mut before = Block::VALUE_START;
+            while cur < limit && m < CHUNK {
+                if self.end - at < BLOCK_AHEAD {
+                    (self.pos, *held) = (cur, m);
+                    let enough = self.ensure(at - cur + BLOCK_AHEAD)?;
+                    // A refill moves the unread bytes to the front of the buffer.
+                    (at, cur) = (at - (cur - self.pos), self.pos);
+                    limit = usize::try_from(stop.saturating_sub(self.base)).unwrap_or(usize::MAX);
+                    if !enough {
+                        break;
+                    }
+                }
+                let block = Block::of(self.buf[at..at + 64].try_into().expect("64 bytes"));
+                let (starts, valid) = block.after(before);
+                let mut starts = starts & valid;
+                let mut whole = valid == u64::MAX;
+                while starts != 0 {
+                    let next = at + starts.trailing_zeros() as usize;
+                    starts &= starts - 1;
+                    // Its digits end where "," or "\n," before the next value begins.
+                    let len = next - cur - 1 - (self.buf[next - 2] == b'\n') as usize;
+                    let value = short_uint(self.buf[cur..cur + 16].try_into().expect("16 bytes"), len);
+                    let Some(value) = value.filter(|_| cur < limit) else {
+                        whole = false;
+                        break;
+                    };
+                    values[m] = value;
+                    offsets[m] = self.base + cur as u64;
+                    m += 1;
+                    cur = next;
+                }
+                if !whole {
+                    break;
+                }
+                before = block;
+                at += 64;
+            }
+            *count += (m - first) as u64;
+            *held = m;
+            self.pos = cur;
             self.skip_ws()?;
             if self.offset() >= stop {
-                return Ok(count);
+                return Ok(());
             }
-            offsets[k] = self.offset();
-            values[k] = self.uint()?;
-            count += 1;
-            k += 1;
-            if k == width {
-                k = 0;
-                f(&values, &offsets)?;
-            }
+            offsets[m] = self.offset();
+            values[m] = self.uint()?;
+            m += 1;
+            *count += 1;
+            *held = m;
             if !self.comma_or(b']', "',' or ']' in an array of integers")? {
-                return Ok(count);
+                return Ok(());
             }
         }
     }
@@ -580,92 +654,148 @@ impl<'p, R: Read> JsonReader<'p, R> {
     }
 }
 
-/// For [`JsonReader::uint_records`]: an integer of at most 19 digits at the start of `bytes`,
-/// followed by `,` or `\n,`, as (value, bytes to the next value). Up to 15 digits without a
-/// branch per digit: digits are found and combined eight bytes at a time (SWAR, as simdjson
-/// does), which spares the mispredicted branch where each number ends.
-#[inline(always)]
-fn listed_uint(bytes: &[u8; 24]) -> Option<(u64, usize)> {
-    let (value, len) = match digits8(bytes, 0) {
-        (_, 0) => return None,
-        (high, 8) => match digits8(bytes, 8) {
-            (low, more @ 0..=7) => (high * POW10[more] + low, 8 + more),
-            _ => {
-                // 16 digits or more: rare enough for a loop.
-                let (mut v, mut i) = (0u64, 0);
-                while i < 19 {
-                    let d = bytes[i].wrapping_sub(b'0');
-                    if d > 9 {
-                        break;
-                    }
-                    v = v * 10 + d as u64;
-                    i += 1;
-                }
-                (v, i)
+/// Values a chunk holds before they are handed over (32 KB of values, as many offsets).
+const CHUNK: usize = 4096;
+
+/// Bytes the block fast path needs from a block's start: the block, and a value starting in
+/// its last byte with the 16 bytes `short_uint` reads.
+const BLOCK_AHEAD: usize = 64 + 16;
+
+/// 64 bytes of an array of integers, as bit masks (bit i: byte i): digits, commas, line breaks.
+#[derive(Clone, Copy)]
+struct Block {
+    digits: u64,
+    commas: u64,
+    breaks: u64,
+}
+
+impl Block {
+    /// Stands for the byte before a value's first digit: a "comma" that is also a "digit", so
+    /// the value must start there and is not counted as a start.
+    const VALUE_START: Block = Block { digits: 1 << 63, commas: 1 << 63, breaks: 0 };
+
+    #[inline(always)]
+    fn of(bytes: &[u8; 64]) -> Block {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Block::of_sse2(bytes)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Block::of_bytes(bytes)
+        }
+    }
+
+    /// SSE2 is part of every x86-64 processor: sixteen bytes per comparison.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn of_sse2(bytes: &[u8; 64]) -> Block {
+        use std::arch::x86_64::*;
+        let (mut digits, mut commas, mut breaks) = (0u64, 0u64, 0u64);
+        for i in 0..4 {
+            // SAFETY: SSE2 is always available on x86-64; the load reads 16 of the 64 bytes.
+            unsafe {
+                let x = _mm_loadu_si128(bytes.as_ptr().add(16 * i) as *const __m128i);
+                // Signed comparisons: bytes from 0x80 up are negative, so never digits.
+                let d = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(b'0' as i8 - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8(b'9' as i8 + 1)));
+                digits |= (_mm_movemask_epi8(d) as u16 as u64) << (16 * i);
+                commas |= (_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b',' as i8))) as u16 as u64) << (16 * i);
+                breaks |= (_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'\n' as i8))) as u16 as u64) << (16 * i);
             }
-        },
-        short => short,
-    };
-    match bytes[len] {
-        b',' => Some((value, len + 1)),
-        b'\n' if bytes[len + 1] == b',' => Some((value, len + 2)),
+        }
+        Block { digits, commas, breaks }
+    }
+
+    /// The same masks a byte at a time (other processors, and the test of the SSE2 ones).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    fn of_bytes(bytes: &[u8; 64]) -> Block {
+        let mask = |f: &dyn Fn(u8) -> bool| bytes.iter().enumerate().fold(0u64, |m, (i, &b)| m | (f(b) as u64) << i);
+        Block { digits: mask(&|b| b.is_ascii_digit()), commas: mask(&|b| b == b','), breaks: mask(&|b| b == b'\n') }
+    }
+
+    /// With `before` the block before this one: (the bytes where a value starts, the bytes
+    /// before the first one out of V8's layout). In that layout every byte is a digit, a comma
+    /// or a line break; a comma is followed by a digit, a line break by a comma, and so each
+    /// comma is preceded by a digit or a line break, each line break by a digit.
+    #[inline(always)]
+    fn after(self, before: Block) -> (u64, u64) {
+        let previous = |this: u64, that: u64| this << 1 | that >> 63;
+        let comma_before = previous(self.commas, before.commas);
+        let break_before = previous(self.breaks, before.breaks);
+        let bad = !(self.digits | self.commas | self.breaks) | (comma_before & !self.digits) | (break_before & !self.commas);
+        let valid = if bad == 0 { u64::MAX } else { (1u64 << bad.trailing_zeros()) - 1 };
+        (self.digits & !previous(self.digits, before.digits), valid)
+    }
+}
+
+/// For the block fast path: the value of the `len` digits at the start of `bytes`, if there
+/// are at most 15 (longer ones are left to the general path). The digits are combined eight
+/// bytes at a time (SWAR, as simdjson does), without a branch per digit.
+#[inline(always)]
+fn short_uint(bytes: &[u8; 16], len: usize) -> Option<u64> {
+    match len {
+        1..=8 => Some(combine8(bytes, len)),
+        9..=15 => Some(combine8(bytes, 8) * POW10[len - 8] + combine8(&bytes[8..], len - 8)),
         _ => None,
     }
 }
 
 const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
-/// The run of up to 8 digits at `bytes[at..]`: (its value, its length).
+/// The value of the `len` (1 to 8) digits at the start of `bytes`.
 #[inline(always)]
-fn digits8(bytes: &[u8; 24], at: usize) -> (u64, usize) {
+fn combine8(bytes: &[u8], len: usize) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let chunk = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    // Byte by byte, c - '0', and a high bit where that is not 0..=9. Borrows and carries
-    // only run towards later bytes, so every byte before the first non-digit is exact.
-    let d = chunk.wrapping_sub(ONES * b'0' as u64);
-    let non_digits = (d | d.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
-    let len = (non_digits.trailing_zeros() / 8) as usize;
-    if len == 0 {
-        return (0, 0);
-    }
+    let d = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")).wrapping_sub(ONES * b'0' as u64);
     // The digits moved to the top, first digit most significant, zeros before; then pairs,
     // quads and the eight combined.
     let v = d << (64 - 8 * len);
     let v = (v.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100 * 65536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
-    (v.wrapping_mul(10000 * (1 << 32) + 1) >> 32, len)
+    v.wrapping_mul(10000 * (1 << 32) + 1) >> 32
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{listed_uint, JsonReader};
+    use super::{short_uint, Block, JsonReader};
     use proptest::prelude::*;
 
-    fn listed(text: &str) -> Option<(u64, usize)> {
-        let mut bytes = [b' '; 24];
+    fn short(text: &str) -> Option<u64> {
+        let mut bytes = [b','; 16];
         bytes[..text.len()].copy_from_slice(text.as_bytes());
-        listed_uint(&bytes)
+        short_uint(&bytes, text.len())
     }
 
     #[test]
-    fn listed_integers_of_every_length_read_exactly() {
+    fn short_integers_of_every_length_read_exactly() {
         let mut n = 1u64;
-        for digits in 1..=19 {
+        for digits in 1..=15 {
             for v in [n, n + 7, n * 9 + (n - 1)] {
-                let text = v.to_string();
-                assert_eq!(listed(&format!("{text},1")), Some((v, text.len() + 1)), "{text}");
-                assert_eq!(listed(&format!("{text}\n,1")), Some((v, text.len() + 2)), "{text}");
+                assert_eq!(short(&v.to_string()), Some(v), "{v}");
             }
-            assert_eq!(listed(&format!("{}0,", "0".repeat(digits - 1))), Some((0, digits + 1)));
-            n = n.saturating_mul(10);
+            assert_eq!(short(&format!("{}0", "0".repeat(digits - 1))), Some(0));
+            n *= 10;
         }
+        assert_eq!(short("1234567890123456"), None);
     }
 
     #[test]
-    fn anything_but_a_listed_integer_is_left_to_the_general_path() {
-        for text in ["", ",1", " 1,", "-1,", "1.5,", "1e3,", "1]", "1 ,", "1\n]", "12x,", "1\u{e9},", "99999999999999999999,"] {
-            assert_eq!(listed(text), None, "{text:?}");
+    fn the_masks_are_the_bytes_classes() {
+        let mut bytes = [0u8; 64];
+        for start in (0..256).step_by(64) {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = (start + i) as u8;
+            }
+            let (a, b) = (Block::of(&bytes), Block::of_bytes(&bytes));
+            assert_eq!((a.digits, a.commas, a.breaks), (b.digits, b.commas, b.breaks));
         }
+        let mut text = *b"12,3\n,45,6,7\n,8,9999999,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,,-";
+        let (starts, valid) = Block::of(&text).after(Block::VALUE_START);
+        assert_eq!(starts.trailing_zeros(), 3);
+        let second_comma = text.windows(2).position(|w| w == b",,").unwrap() + 1;
+        assert_eq!(valid, (1 << second_comma) - 1, "the first byte out of the layout: the second comma of ',,'");
+        text[0] = b'\n';
+        assert_eq!(Block::of(&text).after(Block::VALUE_START).1, 0, "a value must start the first block");
     }
 
     /// A source that hands out at most `.1` bytes per read, so the buffer refills often.
@@ -680,12 +810,12 @@ mod tests {
         }
     }
 
-    /// Reads `text` (an array's values, from after its '[') with `listed_records`, `chunk`
+    /// Reads `text` (an array's values, from after its '[') with `listed_chunks`, `chunk`
     /// bytes per read.
     fn records(text: &str, width: usize, stop: u64, chunk: usize) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
         let mut r = JsonReader::new(Trickle(text.as_bytes(), chunk), None);
         let (mut values, mut offsets) = (vec![], vec![]);
-        let count = r.listed_records(width, stop, |v, o| {
+        let count = r.listed_chunks(width, stop, |v, o| {
             values.extend_from_slice(v);
             offsets.extend_from_slice(o);
             Ok(())

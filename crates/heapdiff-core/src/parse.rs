@@ -845,9 +845,9 @@ fn whole_records<R: Read>(r: &JsonReader<R>, count: u64, width: usize, what: &st
 }
 
 /// Reads an array of exactly `records` records of `width` integers (`what` values, so many
-/// because of `why`), handing every record (its values and their offsets) to `f`; or, of a
-/// split array, the side `part` (at most that many records: the sides' counts are checked
-/// once both are read). Returns the count of values.
+/// because of `why`), handing the records (their values and offsets, `width` per record) to
+/// `f` a chunk at a time; or, of a split array, the side `part` (at most that many records:
+/// the sides' counts are checked once both are read). Returns the count of values.
 fn exact_records<R: Read>(
     r: &mut JsonReader<R>,
     records: u64,
@@ -860,22 +860,26 @@ fn exact_records<R: Read>(
     let array_at = r.offset();
     let expected = records * width as u64;
     let mut seen = 0u64;
-    let record = |values: &[u64], offsets: &[u64]| {
-        if seen == records {
-            return Err(format_err(offsets[0], format!("expected at most {expected} {what} values ({why}), found more")));
+    let chunk = |values: &[u64], offsets: &[u64]| {
+        let n = (values.len() / width) as u64;
+        if seen + n > records {
+            // The records up to the first one too many, then the error there.
+            let fit = (records - seen) as usize * width;
+            f(&values[..fit], &offsets[..fit])?;
+            return Err(format_err(offsets[fit], format!("expected at most {expected} {what} values ({why}), found more")));
         }
-        seen += 1;
+        seen += n;
         f(values, offsets)
     };
     match part {
         Part::Whole => {}
         Part::Until(stop) => {
             r.expect(b'[', "'[' opening an array of integers")?;
-            return r.listed_records(width, stop, record);
+            return r.listed_chunks(width, stop, chunk);
         }
-        Part::From => return r.listed_records(width, u64::MAX, record),
+        Part::From => return r.listed_chunks(width, u64::MAX, chunk),
     }
-    let count = r.uint_records(width, record)?;
+    let count = r.uint_chunks(width, chunk)?;
     if count != expected {
         return Err(format_err(array_at, format!("expected {expected} {what} values ({why}), found {count}")));
     }
@@ -907,7 +911,8 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     // Snapshots taken without allocation tracking carry the column too, all zeros: the column
     // is only made at the first non-zero value (and stays empty, then dropped, without one).
     let mut leading_zero_traces = 0usize;
-    let values = exact_records(r, h.node_count, l.node_fields, "node", &why, part, |v, off| {
+    // One record, with its errors (what a chunk with a value out of range goes through).
+    let one = |c: &mut Nodes, leading_zero_traces: &mut usize, v: &[u64], off: &[u64]| -> Result<()> {
         let t = v[l.n_type];
         if t >= type_count {
             return Err(format_err(off[l.n_type], format!("expected a node type below {type_count} (the types meta lists), found {t}")));
@@ -924,17 +929,61 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
         if let (Some(k), Some(traces)) = (l.n_trace, c.trace_node_id.as_mut()) {
             let trace = u32_at(v[k], off[k], "a trace_node_id")?;
             if traces.is_empty() && trace == 0 {
-                leading_zero_traces += 1;
+                *leading_zero_traces += 1;
             } else {
                 if traces.is_empty() {
                     traces.reserve_exact(n);
-                    traces.resize(leading_zero_traces, 0);
+                    traces.resize(*leading_zero_traces, 0);
                 }
                 traces.push(trace);
             }
         }
         if let (Some(k), Some(d)) = (l.n_detached, c.detachedness.as_mut()) {
             d.push(v[k].min(255) as u8);
+        }
+        Ok(())
+    };
+    let width = l.node_fields;
+    let u32_max = u32::MAX as u64;
+    let values = exact_records(r, h.node_count, width, "node", &why, part, |values, offsets| {
+        let records = || values.chunks_exact(width);
+        let fine = |v: &[u64]| {
+            v[l.n_type] < type_count && v[l.n_name] <= u32_max && v[l.n_id] <= u32_max && v[l.n_size] <= u32_max && v[l.n_edges] <= u32_max && l.n_trace.is_none_or(|k| v[k] <= u32_max)
+        };
+        if !records().all(fine) {
+            // Some value is out of range: record by record, for the first error in the text.
+            for (v, off) in records().zip(offsets.chunks_exact(width)) {
+                one(&mut c, &mut leading_zero_traces, v, off)?;
+            }
+            return Ok(());
+        }
+        // Each column at once: no call, check or branch per record.
+        c.node_type.extend(records().map(|v| v[l.n_type] as u8));
+        let names = values.len() / width;
+        c.node_name.reserve(names);
+        c.node_name.extend(records().map(|v| v[l.n_name] as u32));
+        // The first of the chunk's largest names, if larger than any before.
+        let chunk_names = &c.node_name[c.node_name.len() - names..];
+        if let Some(name) = chunk_names.iter().copied().max().filter(|&name| c.max_name.is_none_or(|(m, _)| name > m)) {
+            let i = chunk_names.iter().position(|&n| n == name).expect("the maximum is there");
+            c.max_name = Some((name, offsets[i * width + l.n_name]));
+        }
+        c.node_id.extend(records().map(|v| v[l.n_id] as u32));
+        c.self_size.extend(records().map(|v| v[l.n_size] as u32));
+        c.edge_count.extend(records().map(|v| v[l.n_edges] as u32));
+        if let (Some(k), Some(traces)) = (l.n_trace, c.trace_node_id.as_mut()) {
+            let skip = if traces.is_empty() { records().take_while(|v| v[k] == 0).count() } else { 0 };
+            leading_zero_traces += skip;
+            if skip < names {
+                if traces.is_empty() {
+                    traces.reserve_exact(n);
+                    traces.resize(leading_zero_traces, 0);
+                }
+                traces.extend(records().skip(skip).map(|v| v[k] as u32));
+            }
+        }
+        if let (Some(k), Some(d)) = (l.n_detached, c.detachedness.as_mut()) {
+            d.extend(records().map(|v| v[k].min(255) as u8));
         }
         Ok(())
     })?;
@@ -958,7 +1007,16 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     let why = format!("edge_count {} × {} fields", h.edge_count, l.edge_fields);
     let node_values = h.node_count * l.node_fields as u64;
     let node_fields = l.node_fields as u64;
-    let values = exact_records(r, h.edge_count, l.edge_fields, "edge", &why, part, |v, off| {
+    // V8's 7 fields and the older 6 and 5 as constants: a division by a constant is a
+    // multiplication, by a variable a slow divide, and this runs once per edge.
+    let node_of = |to: u64| match node_fields {
+        7 => (to / 7, to % 7),
+        6 => (to / 6, to % 6),
+        5 => (to / 5, to % 5),
+        f => (to / f, to % f),
+    };
+    // One record, with its errors (what a chunk with a value out of range goes through).
+    let one = |c: &mut Edges, v: &[u64], off: &[u64]| -> Result<()> {
         let t = v[l.e_type];
         if t >= type_count {
             return Err(format_err(off[l.e_type], format!("expected an edge type below {type_count} (the types meta lists), found {t}")));
@@ -968,12 +1026,7 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
         let to = v[l.e_to];
         // V8's 7 fields and the older 6 and 5 as constants: a division by a constant is a
         // multiplication, by a variable a slow divide, and this runs once per edge.
-        let (node, rest) = match node_fields {
-            7 => (to / 7, to % 7),
-            6 => (to / 6, to % 6),
-            5 => (to / 5, to % 5),
-            f => (to / f, to % f),
-        };
+        let (node, rest) = node_of(to);
         if to >= node_values || rest != 0 {
             return Err(format_err(
                 off[l.e_to],
@@ -986,6 +1039,34 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
             c.max_name = Some((name, off[l.e_name]));
         }
         c.edge_name.push(name);
+        Ok(())
+    };
+    let width = l.edge_fields;
+    let u32_max = u32::MAX as u64;
+    let values = exact_records(r, h.edge_count, width, "edge", &why, part, |values, offsets| {
+        let records = || values.chunks_exact(width);
+        let fine = |v: &[u64]| v[l.e_type] < type_count && v[l.e_name] <= u32_max && v[l.e_to] < node_values && node_of(v[l.e_to]).1 == 0;
+        if !records().all(fine) {
+            // Some value is out of range: record by record, for the first error in the text.
+            for (v, off) in records().zip(offsets.chunks_exact(width)) {
+                one(&mut c, v, off)?;
+            }
+            return Ok(());
+        }
+        // Each column at once: no call, check or branch per record.
+        let count = values.len() / width;
+        c.edge_type.extend(records().map(|v| v[l.e_type] as u8));
+        c.edge_to.extend(records().map(|v| node_of(v[l.e_to]).0 as u32));
+        c.edge_name.extend(records().map(|v| v[l.e_name] as u32));
+        // The first of the chunk's largest string names (element and hidden edges are named
+        // by index), if larger than any before: a string name n as n + 1, an index as 0.
+        let from = c.edge_name.len() - count;
+        let keys = || c.edge_name[from..].iter().zip(&c.edge_type[from..]).map(|(&n, &k)| if k != kinds.element && k != kinds.hidden { n as u64 + 1 } else { 0 });
+        let key = keys().max().unwrap_or(0);
+        if key > 0 && c.max_name.is_none_or(|(m, _)| key - 1 > m as u64) {
+            let i = keys().position(|k| k == key).expect("the maximum is there");
+            c.max_name = Some(((key - 1) as u32, offsets[i * width + l.e_name]));
+        }
         Ok(())
     })?;
     (c.end, c.values) = (r.offset(), values);
