@@ -823,6 +823,16 @@ mod tests {
         Ok((values, offsets, count, r.offset()))
     }
 
+    #[test]
+    fn a_run_of_digits_longer_than_the_buffer_is_a_value_too_large() {
+        for chunk in [7, 1 << 20] {
+            let text = format!("5,{}]", "1".repeat(3 << 20));
+            let e = records(&text, 1, u64::MAX, chunk).unwrap_err();
+            assert_eq!(e.offset, Some(2), "{e:?}");
+            assert!(e.to_string().contains("below 2^64"), "{e}");
+        }
+    }
+
     proptest! {
         /// Every layout reads as the general path alone would: the values, their offsets, the
         /// count, where a stop leaves the reader, and the errors.
