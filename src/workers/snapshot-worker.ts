@@ -19,11 +19,9 @@ function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown;
     case 'definitions':
       return { result: snapshot.interfaceDefinitions(), transfer: [] };
     case 'census': {
-      // The binding's arrays wrap Rust memory, which Node will not transfer: posting them would
-      // copy each twice (serialised here, deserialised there). One copy into JavaScript's own
-      // memory, and then the columns move without a copy.
-      const native = snapshot.census(request.definitions);
-      const census = { ...native, ids: native.ids.slice(), classes: native.classes.slice(), selfSizes: native.selfSizes.slice() };
+      // Its columns are in JavaScript's memory (the binding copies them there): they move to
+      // the main thread without a copy.
+      const census = snapshot.census(request.definitions);
       return { result: census, transfer: censusBuffers(census) };
     }
     case 'diff':

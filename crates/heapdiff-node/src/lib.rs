@@ -183,6 +183,17 @@ pub struct Census {
     pub class_summaries: Vec<ClassSummary>,
 }
 
+/// [`Census`] as made, its columns in JavaScript's memory: Node transfers those to another
+/// thread without a copy, not arrays over Rust's memory.
+#[napi(object, object_from_js = false)]
+pub struct CensusColumns<'env> {
+    pub max_id: u32,
+    pub ids: Uint32ArraySlice<'env>,
+    pub classes: Uint32ArraySlice<'env>,
+    pub self_sizes: Uint32ArraySlice<'env>,
+    pub class_summaries: Vec<ClassSummary>,
+}
+
 #[napi(object)]
 pub struct DiffOptions {
     pub stack_depth: Option<u32>,
@@ -486,15 +497,15 @@ impl NativeSnapshot {
     }
 
     /// This snapshot as a diff's base, classified with the current snapshot's definitions.
-    #[napi]
-    pub fn census(&self, definitions: Option<Vec<Vec<String>>>) -> Result<Census> {
+    #[napi(ts_return_type = "Census")]
+    pub fn census<'env>(&self, env: &'env Env, definitions: Option<Vec<Vec<String>>>) -> Result<CensusColumns<'env>> {
         guard(|| {
             let c = self.inner.census(definitions.as_deref());
-            Ok(Census {
+            Ok(CensusColumns {
                 max_id: c.max_id,
-                ids: Uint32Array::new(c.ids.into_owned()),
-                classes: Uint32Array::new(c.classes.into_owned()),
-                self_sizes: Uint32Array::new(c.self_sizes.into_owned()),
+                ids: Uint32ArraySlice::copy_from(env, &c.ids)?,
+                classes: Uint32ArraySlice::copy_from(env, &c.classes)?,
+                self_sizes: Uint32ArraySlice::copy_from(env, &c.self_sizes)?,
                 class_summaries: c.class_summaries.iter().map(class_summary).collect(),
             })
         })
