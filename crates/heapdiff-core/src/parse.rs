@@ -1024,8 +1024,6 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
         let kind = t as u8;
         c.edge_type.push(kind);
         let to = v[l.e_to];
-        // V8's 7 fields and the older 6 and 5 as constants: a division by a constant is a
-        // multiplication, by a variable a slow divide, and this runs once per edge.
         let (node, rest) = node_of(to);
         if to >= node_values || rest != 0 {
             return Err(format_err(
