@@ -36,11 +36,7 @@ pub fn pair_by_id(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cu
 
 /// The merge join itself, over both sides sorted by id.
 fn pair_by_sorting(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cur_ids: &[u32], cur_keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
-    let (base_order, cur_order) = std::thread::scope(|scope| {
-        let base_order = scope.spawn(|| ordinals_by_id(base_ids, &base_keep));
-        let cur_order = ordinals_by_id(cur_ids, cur_keep);
-        (crate::threads::join(base_order), cur_order)
-    });
+    let (base_order, cur_order) = crate::threads::both(true, || ordinals_by_id(base_ids, &base_keep), || ordinals_by_id(cur_ids, cur_keep));
     let mut pair = vec![UNPAIRED; cur_ids.len()];
     let (mut i, mut j) = (0, 0);
     while let (Some(&b), Some(&c)) = (base_order.get(i), cur_order.get(j)) {
