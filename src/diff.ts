@@ -130,9 +130,12 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
       // DevTools classifies the base's plain objects by the current snapshot's definitions.
       // Snapshots of one process mostly share them: the base makes its census by its own as soon
       // as it is loaded (the current may still be loading), and again only if they differ.
-      const early = Promise.all([base!.request('definitions', {}), base!.request('census', {})]);
-      const definitions = await current!.request('definitions', {});
-      const [baseDefinitions, ownCensus] = await early;
+      // (One Promise.all: whichever fails first is the error, and the other's is handled.)
+      const [definitions, baseDefinitions, ownCensus] = await Promise.all([
+        current!.request('definitions', {}),
+        base!.request('definitions', {}),
+        base!.request('census', {}),
+      ]);
       const census = JSON.stringify(baseDefinitions) === JSON.stringify(definitions) ? ownCensus : await base!.request('census', { definitions });
       const baseSummary = await base!.request('summary', {});
       base!.close();

@@ -65,6 +65,21 @@ describe('heapdiff analyze', () => {
     assert.equal(stderr.split('\n').length, 2, 'exactly one line');
   });
 
+  it('a diff with a truncated snapshot on either side gives one line, exit code 2', async () => {
+    const file = await writeSnapshot('basic');
+    const cut = join(freshDir('cut-diff-'), 'cut.heapsnapshot');
+    const bytes = readFileSync(file);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const escaped = cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const pair of [[cut, file], [file, cut]]) {
+      const { code, stdout, stderr } = await run('diff', ...pair);
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      assert.match(stderr, new RegExp(`^heapdiff: ${escaped}: at byte \\d+: expected .*\\n$`));
+      assert.equal(stderr.split('\n').length, 2, `exactly one line: ${stderr}`);
+    }
+  });
+
   it('a missing file and a non-snapshot file are clear errors', async () => {
     const missing = await run('analyze', '/nonexistent/x.heapsnapshot');
     assert.equal(missing.code, 2);
