@@ -184,7 +184,11 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
         newObjects: options.className === undefined ? null : { className: options.className, objects: raw.newObjects },
       };
     },
-    // A diff reports no distances, and retainer paths only of the new objects it lists.
-    { onProgress, distances: 'first-use' },
+    // A diff reports no distances, and retainer paths only of the new objects it lists (of the
+    // current snapshot): otherwise both snapshots keep only their classes, and hold less.
+    {
+      onProgress,
+      open: (index) => ({ distances: 'first-use', keep: index === 0 || options.className === undefined ? 'classes' : 'all' }),
+    },
   );
 }

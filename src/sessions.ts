@@ -96,9 +96,12 @@ export class SnapshotSession {
 export interface SessionsOptions {
   /** Progress of each snapshot, by its index in `paths`. */
   onProgress?: (index: number, progress: LoadProgress) => void;
-  /** When the snapshots compute their distances (see `OpenOptions`). */
-  distances?: OpenOptions['distances'];
+  /** How each snapshot is opened, by its index in `paths` (see `OpenOptions`). */
+  open?: (index: number) => SessionOpenOptions;
 }
+
+/** What a session's snapshot is opened with. */
+export type SessionOpenOptions = Pick<OpenOptions, 'distances' | 'keep'>;
 
 /**
  * Opens every snapshot on its own worker thread, all at once, and calls `use` with their
@@ -118,7 +121,7 @@ export async function withSessions<T>(paths: string[], use: (sessions: SnapshotS
     for (const [index, path] of paths.entries()) {
       const { port1, port2 } = new MessageChannel();
       sessions.push(new SnapshotSession(path, port1, (p) => options.onProgress?.(index, p)));
-      tasks.push(pool.run({ path, port: port2, distances: options.distances }, { transferList: [port2] }));
+      tasks.push(pool.run({ path, port: port2, open: options.open?.(index) }, { transferList: [port2] }));
     }
     return await use(sessions);
   } finally {

@@ -123,7 +123,10 @@ export class Snapshot {
 
 /** Parses and analyses a `.heapsnapshot` file. Rejects with a one-line message naming the file and byte offset for bad input. */
 export async function openSnapshot(path: string, options: OpenOptions = {}): Promise<Snapshot> {
-  const loader = new native.Loader(path, options.distances === 'first-use');
+  const loader = new native.Loader(path, {
+    distancesAtFirstUse: options.distances === 'first-use',
+    keepOnlyClasses: options.keep === 'classes',
+  });
   const { onProgress } = options;
   const timer = onProgress ? setInterval(() => onProgress(loader.progress()), PROGRESS_INTERVAL_MS) : undefined;
   try {

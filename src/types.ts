@@ -99,4 +99,12 @@ export interface OpenOptions {
    * need them, which makes opening faster when they are never needed (as in a diff).
    */
   distances?: 'opening' | 'first-use';
+  /**
+   * What the snapshot keeps: 'all' (default); or 'classes', what its classes, sizes, dominator
+   * tree and allocation sites need, as a diff compares them. With 'classes' the values of
+   * string objects (their names) and the edges' names are dropped as soon as the analysis is
+   * done with them, so the snapshot holds less at its peak; nodes, edges, distances and
+   * retainer paths cannot be asked for. `census` and `diffWith` work as with 'all'.
+   */
+  keep?: 'all' | 'classes';
 }

@@ -55,6 +55,27 @@ describe('openSnapshot', () => {
     assert.equal(firstUse.summary().memoryBytes, opening.summary().memoryBytes);
   });
 
+  it('keeping only its classes, holds less and answers what a diff asks as a whole snapshot does', async () => {
+    const file = await sampleApp();
+    const [whole, lean] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use', keep: 'classes' })]);
+    assert.ok(lean.summary().memoryBytes < whole.summary().memoryBytes);
+    const { memoryBytes: _a, ...summary } = whole.summary();
+    const { memoryBytes: _b, ...leanSummary } = lean.summary();
+    assert.deepEqual(leanSummary, summary);
+    // The same classes, sizes, census and diff; no distances.
+    const withoutDistances = <T extends { distance: number }>(classes: T[]) => classes.map(({ distance: _, ...c }) => c);
+    assert.deepEqual(withoutDistances(lean.classes()), withoutDistances(whole.classes()));
+    assert.ok(lean.classes().every((c) => c.distance < 0));
+    const census = (s: typeof whole) => ({ ...s.census(), classSummaries: withoutDistances(s.census().classSummaries) });
+    assert.deepEqual(census(lean), census(whole));
+    assert.deepEqual(lean.diffWith(whole.census()), whole.diffWith(whole.census()));
+    // What needs the edges' names is refused in one clear line.
+    const [top] = whole.largest(1);
+    for (const query of [() => lean.node(top!.ordinal), () => lean.retainerPath(top!.ordinal), () => lean.edges(top!.ordinal), () => lean.columns()]) {
+      assert.throws(query, /opened keeping only its classes/);
+    }
+  });
+
   it('keeps the event loop free while it loads, and reports progress', async () => {
     const file = await writeSnapshot('basic');
     let ticks = 0;

@@ -3,13 +3,12 @@
 // transferred, not copied), so the main thread never holds a graph.
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { openSnapshot, type Snapshot } from '../snapshot.js';
-import type { OpenOptions } from '../types.js';
-import { censusBuffers, type SessionReply, type SessionRequest } from '../sessions.js';
+import { censusBuffers, type SessionOpenOptions, type SessionReply, type SessionRequest } from '../sessions.js';
 
 export interface SessionTask {
   path: string;
   port: MessagePort;
-  distances?: OpenOptions['distances'];
+  open?: SessionOpenOptions;
 }
 
 function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown; transfer: TransferListItem[] } {
@@ -35,11 +34,11 @@ function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown;
   }
 }
 
-export default async function session({ path, port, distances }: SessionTask): Promise<void> {
+export default async function session({ path, port, open }: SessionTask): Promise<void> {
   const send = (reply: SessionReply, transfer: TransferListItem[] = []) => port.postMessage(reply, transfer);
   let snapshot: Snapshot;
   try {
-    snapshot = await openSnapshot(path, { distances, onProgress: (progress) => send({ type: 'progress', progress }) });
+    snapshot = await openSnapshot(path, { ...open, onProgress: (progress) => send({ type: 'progress', progress }) });
   } catch (err) {
     send({ type: 'failed', message: (err as Error).message });
     port.close();

@@ -159,7 +159,7 @@ impl<'a, T> InNodeOrder<'a, T> {
 
 /// Assigns every node its class. Plain objects are named by `definitions` when given (DevTools
 /// classifies a diff's base snapshot with the current snapshot's), else by the snapshot's own.
-pub fn classify(graph: &Graph, definitions: Option<&[Vec<String>]>) -> Classes {
+pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<String>]>) -> Classes {
     let n = graph.node_count();
     let k = graph.node_kinds;
     let mut names = Interner { names: Vec::new(), by_name: HashMap::new() };
@@ -169,7 +169,7 @@ pub fn classify(graph: &Graph, definitions: Option<&[Vec<String>]>) -> Classes {
     let regexp = names.intern("RegExp");
     let type_classes: Vec<u32> =
         graph.node_types.iter().map(|t| names.intern(&format!("({t})"))).collect();
-    let interfaces = plain_object_names(graph, definitions);
+    let interfaces = plain_object_names(graph, plain, definitions);
     let interface_classes: Vec<u32> = interfaces.names.iter().map(|name| names.intern(name)).collect();
     let mut interface_of = InNodeOrder { rest: &interfaces.of_node, node_of: |&(node, _)| node };
     // The class name of each raw object name, by string index.
@@ -241,13 +241,43 @@ pub fn classify(graph: &Graph, definitions: Option<&[Vec<String>]>) -> Classes {
     Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }
 }
 
-/// The plain `Object`s, in node order.
-fn plain_objects(graph: &Graph) -> Vec<u32> {
-    let object = graph.strings.indices_of("Object");
-    let t = graph.node_kinds.object;
-    (0..graph.node_count() as u32)
-        .filter(|&node| graph.node_type[node as usize] == t && object.contains(graph.node_name[node as usize] as usize))
-        .collect()
+/// The plain `Object`s, in node order, with their property names (string indices, in edge
+/// order): all that naming them reads of the edges. A snapshot that drops its edges' names keeps
+/// this, to be classified by another snapshot's definitions later.
+pub struct PlainObjects {
+    nodes: Vec<u32>,
+    /// `names[first[i]..first[i + 1]]` are the properties of `nodes[i]`.
+    first: Vec<u32>,
+    names: Vec<u32>,
+}
+
+impl PlainObjects {
+    pub fn of(graph: &Graph) -> PlainObjects {
+        let object = graph.strings.indices_of("Object");
+        let (t, property) = (graph.node_kinds.object, graph.edge_kinds.property);
+        let (mut nodes, mut first, mut names) = (Vec::new(), vec![0], Vec::new());
+        for node in 0..graph.node_count() as u32 {
+            if graph.node_type[node as usize] == t && object.contains(graph.node_name[node as usize] as usize) {
+                nodes.push(node);
+                names.extend(graph.edges(node).filter(|&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e]));
+                first.push(names.len() as u32);
+            }
+        }
+        PlainObjects { nodes, first, names }
+    }
+
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Each plain object with its properties, in node order.
+    fn iter(&self) -> impl Iterator<Item = (u32, &[u32])> {
+        self.nodes.iter().zip(self.first.windows(2)).map(|(&node, w)| (node, &self.names[w[0] as usize..w[1] as usize]))
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        (self.nodes.capacity() + self.first.capacity() + self.names.capacity()) * 4
+    }
 }
 
 /// Names DevTools gives plain objects by their property sets, and which objects take them.
@@ -265,16 +295,15 @@ struct Interfaces {
 ///
 /// Property names are handled as string indices: candidates are keyed by index sequences, and
 /// names are compared by their rank in JavaScript's string order, computed once.
-fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfaces {
-    let plain = plain_objects(graph);
+fn plain_object_names(graph: &Graph, plain: &PlainObjects, foreign: Option<&[Vec<String>]>) -> Interfaces {
     let definitions = match foreign {
-        None => infer_definitions(graph, &plain),
+        None => infer_definitions(graph, plain),
         Some(foreign) => {
             // This snapshot's string index of each property name its plain objects use; a
             // definition naming any other property can match none of them.
             let mut index: HashMap<&str, u32> = HashMap::new();
-            for &node in &plain {
-                for p in properties_of(graph, node) {
+            for (_, properties) in plain.iter() {
+                for &p in properties {
                     index.entry(graph.strings.get(p)).or_insert(p);
                 }
             }
@@ -291,7 +320,7 @@ fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfa
         Some(foreign) => foreign.iter().map(|d| interface_name(d.iter().map(String::as_str))).collect(),
         None => definitions.iter().map(|d| interface_name(d.iter().map(|&p| graph.strings.get(p)))).collect(),
     };
-    let of_node = match_definitions(graph, &plain, &definitions);
+    let of_node = match_definitions(graph, plain, &definitions);
     let definitions = match foreign {
         Some(foreign) => foreign.to_vec(),
         None => definitions.iter().map(|d| d.iter().map(|&p| graph.strings.get(p).to_owned()).collect()).collect(),
@@ -301,19 +330,13 @@ fn plain_object_names(graph: &Graph, foreign: Option<&[Vec<String>]>) -> Interfa
 
 const UNKNOWN: u32 = u32::MAX;
 
-fn properties_of(graph: &Graph, node: u32) -> impl Iterator<Item = u32> + '_ {
-    let property = graph.edge_kinds.property;
-    graph.edges(node).filter(move |&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e])
-}
-
 fn interface_name<'a>(properties: impl Iterator<Item = &'a str>) -> String {
     let parts: Vec<String> = properties.map(format_property_name).collect();
     format!("{{{}}}", parts.join(", "))
 }
 
 /// The property sets (as string indices) that plain objects are named by, most popular first.
-fn infer_definitions(graph: &Graph, plain: &[u32]) -> Vec<Vec<u32>> {
-    let properties_of = |node: u32| properties_of(graph, node);
+fn infer_definitions(graph: &Graph, plain: &PlainObjects) -> Vec<Vec<u32>> {
     const PROTO: u32 = u32::MAX - 1;
     // Per string index: the length of its formatted form, or PROTO for `__proto__`.
     let mut formatted_len = vec![UNKNOWN; graph.strings.len()];
@@ -323,10 +346,10 @@ fn infer_definitions(graph: &Graph, plain: &[u32]) -> Vec<Vec<u32>> {
     let mut candidate_index: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let total = plain.len();
     let mut key: Vec<u32> = Vec::new();
-    for &node in plain {
+    for (_, properties) in plain.iter() {
         key.clear();
         let mut name_len = 1; // "{"
-        for p in properties_of(node) {
+        for &p in properties {
             let len = &mut formatted_len[p as usize];
             if *len == UNKNOWN {
                 let text = graph.strings.get(p);
@@ -366,7 +389,7 @@ fn infer_definitions(graph: &Graph, plain: &[u32]) -> Vec<Vec<u32>> {
 /// Which definition each plain object takes: the one with the most properties that its
 /// property set contains (earlier, more popular definitions win ties). Definitions holding an
 /// `UNKNOWN` property match nothing.
-fn match_definitions(graph: &Graph, plain: &[u32], definitions: &[Vec<u32>]) -> Vec<(u32, u32)> {
+fn match_definitions(graph: &Graph, plain: &PlainObjects, definitions: &[Vec<u32>]) -> Vec<(u32, u32)> {
     // Every property name the definitions use, ranked in JavaScript's string order. An
     // object's other properties can take no step in the trie below, so they are left out.
     let mut rank = vec![UNKNOWN; graph.strings.len()];
@@ -426,9 +449,9 @@ fn match_definitions(graph: &Graph, plain: &[u32], definitions: &[Vec<u32>]) -> 
     let mut of_node = Vec::new();
     let mut states: Vec<usize> = Vec::new();
     let mut properties: Vec<u32> = Vec::new();
-    for &node in plain {
+    for (node, of_node_properties) in plain.iter() {
         properties.clear();
-        properties.extend(properties_of(graph, node).map(|p| rank[p as usize]).filter(|&r| r != UNKNOWN));
+        properties.extend(of_node_properties.iter().map(|&p| rank[p as usize]).filter(|&r| r != UNKNOWN));
         properties.sort_unstable();
         states.clear();
         states.push(0);

@@ -100,14 +100,16 @@ pub struct Workspace {
     /// (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own
     /// edges are of the first kind: about 4 B per node less at this, the analysis's peak.
     first_pred: Vec<u32>,
+    /// Room for those lists (memory the graph no longer needs, or none).
+    preds: Vec<u32>,
 }
 
 impl Workspace {
-    /// The arrays for `graph`.
-    pub fn new(graph: &Graph) -> Workspace {
+    /// The arrays for `graph`; the predecessor lists go in `preds`, grown if need be.
+    pub fn new(graph: &Graph, preds: Vec<u32>) -> Workspace {
         let len = graph.node_count() + 1;
         let zeroed = crate::memory::zeroed::<u32>;
-        Workspace { parent: zeroed(len), semi: zeroed(len), vertex: zeroed(len), label: vec![u32::MAX; len], first_pred: zeroed(len) }
+        Workspace { parent: zeroed(len), semi: zeroed(len), vertex: zeroed(len), label: vec![u32::MAX; len], first_pred: zeroed(len), preds }
     }
 }
 
@@ -118,7 +120,7 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
     if n == 0 {
         return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
     }
-    let Workspace { mut parent, mut semi, mut vertex, mut label, mut first_pred } = workspace;
+    let Workspace { mut parent, mut semi, mut vertex, mut label, mut first_pred, preds } = workspace;
     let len = n + 1;
     let mut count = 0u32;
     // The nodes with no essential retainer, which hang off the root. They are among those the
@@ -183,7 +185,9 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
         let essential = &essential;
         (0..n as u32).flat_map(move |from| graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from)))
     };
-    let (first_pred, preds) = fill(first_pred, Vec::new(), later_edges);
+    let (first_pred, mut preds) = fill(first_pred, preds, later_edges);
+    // Room handed in may be larger than the lists: the rest goes back before `ancestor` is made.
+    preds.shrink_to_fit();
     for ((s, low), v) in semi.iter_mut().zip(label.iter_mut()).zip(0..) {
         *s = (*s).min(*low);
         *low = v;

@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Format,
     /// A query named something that does not exist (node id, index).
     NotFound,
+    /// A query needs what the snapshot was opened without (see `Keep`).
+    NotKept,
 }
 
 /// A failure with enough context to print as one line:

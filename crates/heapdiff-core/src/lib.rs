@@ -46,5 +46,5 @@ pub use leaks::{holdings, suspects, Holding, Suspect, Suspects};
 pub use graph::{FunctionInfo, Graph, Location, TraceNode};
 pub use parse::{parse, parse_file};
 pub use retained::RetainedSizes;
-pub use snapshot::{DistancesWhen, EdgeInfo, NodeInfo, Progress, RetainerPath, Snapshot, Summary};
+pub use snapshot::{DistancesWhen, EdgeInfo, Keep, NodeInfo, OpenOptions, Progress, RetainerPath, Snapshot, Summary};
 pub use stats::Statistics;

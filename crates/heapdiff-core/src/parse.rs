@@ -832,6 +832,7 @@ impl Parser {
             locations: self.locations,
             trace: self.trace,
             extra_native_bytes: header.extra_native_bytes,
+            scripts: Default::default(),
         })
     }
 }

@@ -101,7 +101,7 @@ impl<'g> Sites<'g> {
             };
         }
         let locations = crate::classes::locations_by_node(graph);
-        let scripts = script_names(graph, &locations);
+        let scripts = graph.script_names().clone();
         let mut first: HashMap<&str, u32> = HashMap::new();
         let first_of_name = (0..classes.names.len() as u32).map(|c| *first.entry(classes.name(c)).or_insert(c)).collect();
         Sites { graph, classes, first_of_name, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
@@ -224,7 +224,7 @@ pub(crate) fn function_script(graph: &Graph, function: u32) -> Option<&str> {
 }
 
 /// Script names by script id, from the functions whose location gives the id.
-fn script_names(graph: &Graph, locations: &[Location]) -> HashMap<u32, String> {
+pub(crate) fn script_names(graph: &Graph, locations: &[Location]) -> HashMap<u32, String> {
     let mut out = HashMap::new();
     for l in locations {
         if out.contains_key(&l.script_id) || graph.node_type[l.node as usize] != graph.node_kinds.closure {

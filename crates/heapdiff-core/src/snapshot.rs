@@ -2,7 +2,7 @@
 //! phase order (flags → dominators → shallow sizes → retained sizes → distances → classes →
 //! statistics), with the queries the API offers.
 
-use crate::classes::{self, ClassSummary, Classes};
+use crate::classes::{self, ClassSummary, Classes, PlainObjects};
 use crate::distances::{self, Distances};
 use crate::dominators::{self, DominatedNodes, Dominators, EssentialEdges};
 use crate::error::{Error, ErrorKind, Result};
@@ -89,6 +89,27 @@ pub enum DistancesWhen {
     FirstUse,
 }
 
+/// What a snapshot keeps once opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Everything: every query works.
+    #[default]
+    All,
+    /// What its classes, sizes, dominator tree and allocation sites need, as a diff compares
+    /// them: the values of string objects go once parsed (see [`Graph::drop_string_values`]),
+    /// and the edges' names and types once the phases that read them are done, before the
+    /// dominators, so that two snapshots analysed at once hold less at their peak. Nodes,
+    /// edges, distances and retainer paths cannot be asked for.
+    Classes,
+}
+
+/// How a snapshot is opened: what is computed at once, and what is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    pub distances: DistancesWhen,
+    pub keep: Keep,
+}
+
 pub struct Snapshot {
     graph: Graph,
     idom: Vec<u32>,
@@ -106,16 +127,20 @@ pub struct Snapshot {
     user_root_count: usize,
     /// Node ordinals sorted by id, for lookups by id; built on the first lookup.
     by_id: OnceLock<Vec<u32>>,
+    keep: Keep,
+    /// With [`Keep::Classes`], the plain objects' properties: to classify this snapshot by
+    /// another's definitions (see [`Snapshot::census`]) without the edges' names.
+    plain: Option<PlainObjects>,
 }
 
 impl Snapshot {
     /// Parses and analyses the snapshot at `path`.
     pub fn open(path: &Path, progress: Option<Progress>) -> Result<Snapshot> {
-        Snapshot::open_with(path, progress, DistancesWhen::Opening)
+        Snapshot::open_with(path, progress, OpenOptions::default())
     }
 
-    /// [`Snapshot::open`], computing the distances `when` asked.
-    pub fn open_with(path: &Path, mut progress: Option<Progress>, when: DistancesWhen) -> Result<Snapshot> {
+    /// [`Snapshot::open`], as `options` ask.
+    pub fn open_with(path: &Path, mut progress: Option<Progress>, options: OpenOptions) -> Result<Snapshot> {
         let _busy = Busy::enter();
         let total = std::fs::metadata(path)
             .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?
@@ -127,14 +152,20 @@ impl Snapshot {
             }
             None => crate::parse::parse_file(path, None)?,
         };
-        Ok(Snapshot::analyze_busy(graph, progress, Busy::alone(), when))
+        Ok(Snapshot::analyze_busy(graph, progress, Busy::alone() && options.keep == Keep::All, options))
+    }
+
+    /// [`Snapshot::analyze`], as `options` ask.
+    pub fn analyze_with(graph: Graph, progress: Option<Progress>, options: OpenOptions) -> Snapshot {
+        let _busy = Busy::enter();
+        Snapshot::analyze_busy(graph, progress, Busy::alone() && options.keep == Keep::All, options)
     }
 
     /// Runs every analysis phase on a parsed graph: on two threads, unless other snapshots are
     /// being opened or analysed meanwhile (see [`Snapshot::analyze_in_turn`]).
     pub fn analyze(graph: Graph, progress: Option<Progress>) -> Snapshot {
         let _busy = Busy::enter();
-        Snapshot::analyze_busy(graph, progress, Busy::alone(), DistancesWhen::Opening)
+        Snapshot::analyze_busy(graph, progress, Busy::alone(), OpenOptions::default())
     }
 
     /// Runs the dominators first, on this thread, and the other phases after them: slower
@@ -144,10 +175,15 @@ impl Snapshot {
     /// dominators are done, the phases after them take a second thread.
     pub fn analyze_in_turn(graph: Graph, progress: Option<Progress>) -> Snapshot {
         let _busy = Busy::enter();
-        Snapshot::analyze_busy(graph, progress, false, DistancesWhen::Opening)
+        Snapshot::analyze_busy(graph, progress, false, OpenOptions::default())
     }
 
-    fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool, when: DistancesWhen) -> Snapshot {
+    /// `two_threads` only with [`Keep::All`].
+    fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool, options: OpenOptions) -> Snapshot {
+        let OpenOptions { distances: when, keep } = options;
+        if keep == Keep::Classes {
+            graph.drop_string_values();
+        }
         const STEPS: u64 = 6;
         let mut step = |k: u64, name: &str| {
             if let Some(p) = progress.as_mut() {
@@ -167,7 +203,7 @@ impl Snapshot {
         // only for a last, short pass. Both branches call `get_or_init`, so neither can wait
         // on the other forever (if one panics, the other computes it).
         let dominators = || {
-            let workspace = dominators::Workspace::new(&graph);
+            let workspace = dominators::Workspace::new(&graph, Vec::new());
             let mut essential = EssentialEdges::compute(&graph, ephemerons());
             essential.outside_the_page(&graph, page_owned());
             dominators::compute(&graph, essential, workspace)
@@ -185,34 +221,53 @@ impl Snapshot {
             };
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
-            (distances, classes::classify(&graph, None), queue)
+            let plain = PlainObjects::of(&graph);
+            (distances, classes::classify(&graph, &plain, None), plain, queue)
         };
         // `both_cores`: the parts at once, on two threads.
         let mut the_rest = |queue: Vec<u32>, both_cores: bool| {
             // In turn, the shallow sizes first: their temporary is freed before the names' arrays.
-            let ((), (distances, classes, queue)) = both(both_cores, || {
+            let ((), (distances, classes, plain, queue)) = both(both_cores, || {
                 retained::adjust_shallow_sizes(&graph, &mut self_size, !user_roots.is_empty())
             }, || names_part(queue));
             let class_stats = classes::summarize(&classes, &self_size, distances.as_ref().map(|d| &d.distance[..]));
-            (distances, classes, class_stats, queue)
+            (distances, classes, class_stats, plain, queue)
         };
+        // With `Keep::Classes`, the statistics and the kept plain objects, made before the
+        // edges' names go.
+        let mut early = None;
         let (dom, (distances, classes, mut class_stats)) = if two_threads {
             // The dominator tree is the longest phase and needs neither sizes nor names:
             // compute it on a second thread while this one does the rest.
-            let (dom, (distances, classes, class_stats, _)) = both(true, dominators, || {
+            let (dom, (distances, classes, class_stats, _, _)) = both(true, dominators, || {
                 page_owned();
                 the_rest(Vec::new(), false)
             });
             (dom, (distances, classes, class_stats))
+        } else if keep == Keep::Classes {
+            // Every phase that reads the edges' names or types first; then their memory goes,
+            // that of the names as the dominators' predecessor lists (about as many).
+            let (distances, classes, class_stats, plain, _) = the_rest(Vec::new(), Busy::alone());
+            let statistics = stats::compute(&graph, &self_size);
+            let mut essential = EssentialEdges::compute(&graph, ephemerons());
+            essential.outside_the_page(&graph, page_owned());
+            graph.script_names();
+            early = Some((statistics, plain));
+            let preds = std::mem::take(&mut graph.edge_name);
+            graph.edge_type = Vec::new();
+            crate::memory::release_freed();
+            let workspace = dominators::Workspace::new(&graph, preds);
+            (dominators::compute(&graph, essential, workspace), (distances, classes, class_stats))
         } else {
             // The dominators' spare array serves as the BFS queue, and is spare again after:
             // no fresh memory at this one-thread analysis's peak. If the other snapshots have
             // been analysed meanwhile, the rest has both cores.
             let mut dom = dominators();
-            let (distances, classes, class_stats, queue) = the_rest(std::mem::take(&mut dom.spare), Busy::alone());
+            let (distances, classes, class_stats, _, queue) = the_rest(std::mem::take(&mut dom.spare), Busy::alone());
             dom.spare = queue;
             (dom, (distances, classes, class_stats))
         };
+        let (early_statistics, plain) = early.unzip();
         graph.self_size = self_size;
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
@@ -231,7 +286,8 @@ impl Snapshot {
         };
         step(2, "distances");
         step(3, "classes");
-        let (statistics, ()) = both(parallel, || stats::compute(&graph, &graph.self_size), || {
+        let statistics = || early_statistics.unwrap_or_else(|| stats::compute(&graph, &graph.self_size));
+        let (statistics, ()) = both(parallel, statistics, || {
             classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated)
         });
         drop(dominated);
@@ -254,6 +310,8 @@ impl Snapshot {
             statistics,
             user_root_count: user_roots.len(),
             by_id: OnceLock::new(),
+            keep,
+            plain,
         }
     }
 
@@ -263,12 +321,22 @@ impl Snapshot {
     pub fn retained_sizes(&self) -> &RetainedSizes {
         &self.retained
     }
+    /// The distances from the root (computed now if left for first use). Panics if they cannot
+    /// be had (see [`Snapshot::has_distances`]).
     pub fn distances(&self) -> &[i32] {
         &self.distances_now().distance
     }
+    /// Whether distances can be had: computed while opening, or computable (not after
+    /// [`Keep::Classes`] dropped the edges' names).
+    pub fn has_distances(&self) -> bool {
+        self.distances.get().is_some() || self.keep == Keep::All
+    }
     /// The distances, computed now if they were left for first use.
     fn distances_now(&self) -> &Distances {
-        self.distances.get_or_init(|| distances::compute(&self.graph, &EphemeronNames::build(&self.graph), Vec::new()).0)
+        self.distances.get_or_init(|| {
+            assert!(self.keep == Keep::All, "distances asked of a snapshot opened keeping only its classes");
+            distances::compute(&self.graph, &EphemeronNames::build(&self.graph), Vec::new()).0
+        })
     }
     pub fn dominators(&self) -> &[u32] {
         &self.idom
@@ -276,10 +344,12 @@ impl Snapshot {
     pub fn classes(&self) -> &Classes {
         &self.classes
     }
-    /// Per-class aggregates, in class order (unsorted).
+    /// Per-class aggregates, in class order (unsorted); their distances are
+    /// [`NO_DISTANCE`](crate::NO_DISTANCE) if the snapshot has none (see
+    /// [`Snapshot::has_distances`]).
     pub fn class_summaries(&self) -> Vec<ClassSummary> {
         let mut summaries: Vec<ClassSummary> = self.class_stats.iter().filter(|c| c.count > 0).cloned().collect();
-        if !self.class_distances {
+        if !self.class_distances && self.has_distances() {
             let distances = classes::summarize(&self.classes, &self.graph.self_size, Some(self.distances()));
             let members = distances.iter().filter(|c| c.count > 0);
             summaries.iter_mut().zip(members).for_each(|(s, d)| s.distance = d.distance);
@@ -325,7 +395,15 @@ impl Snapshot {
             None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
             Some(defs) => {
-                let classes = classes::classify(g, Some(defs));
+                let built;
+                let plain = match &self.plain {
+                    Some(plain) => plain,
+                    None => {
+                        built = PlainObjects::of(g);
+                        &built
+                    }
+                };
+                let classes = classes::classify(g, plain, Some(defs));
                 let mut stats = classes::summarize(&classes, &g.self_size, self.distances.get().map(|d| &d.distance[..]));
                 self.with_dominated(|dominated| classes::add_retained(&mut stats, &classes, &g.self_size, &self.retained, dominated));
                 (Cow::Owned(classes.node_class), stats)
@@ -350,6 +428,7 @@ impl Snapshot {
             + self.distances.get().map_or(0, |d| d.distance.capacity() * 4 + d.parent_edge.capacity() * 4)
             + self.dominated.get().map_or(0, |d| d.heap_bytes())
             + self.classes.node_class.capacity() * 4
+            + self.plain.as_ref().map_or(0, PlainObjects::heap_bytes)
             + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64
     }
 
@@ -371,6 +450,17 @@ impl Snapshot {
             Ok(())
         } else {
             Err(Error::new(ErrorKind::NotFound, format!("no node with ordinal {node}")))
+        }
+    }
+
+    /// [`Snapshot::check`], for a query that needs what [`Keep::Classes`] drops.
+    fn check_kept(&self, node: u32) -> Result<()> {
+        match self.keep {
+            Keep::All => self.check(node),
+            Keep::Classes => Err(Error::new(
+                ErrorKind::NotKept,
+                "this snapshot was opened keeping only its classes: it has no edge names, distances or retainer paths",
+            )),
         }
     }
 
@@ -399,7 +489,7 @@ impl Snapshot {
     }
 
     pub fn node(&self, node: u32) -> Result<NodeInfo> {
-        self.check(node)?;
+        self.check_kept(node)?;
         let g = &self.graph;
         let i = node as usize;
         Ok(NodeInfo {
@@ -429,14 +519,14 @@ impl Snapshot {
 
     /// The node's outgoing references, in snapshot order.
     pub fn edges(&self, node: u32) -> Result<Vec<EdgeInfo>> {
-        self.check(node)?;
+        self.check_kept(node)?;
         Ok(self.graph.edges(node).map(|e| self.edge_info(e, self.graph.edge_to[e])).collect())
     }
 
     /// Every reference to the node (a scan of all edges: retainers are not indexed, to keep
     /// the snapshot's memory small).
     pub fn retainers(&self, node: u32) -> Result<Vec<EdgeInfo>> {
-        self.check(node)?;
+        self.check_kept(node)?;
         let g = &self.graph;
         let mut out = Vec::new();
         for from in 0..g.node_count() as u32 {
@@ -463,7 +553,7 @@ impl Snapshot {
     }
 
     pub fn retainer_path(&self, node: u32) -> Result<RetainerPath> {
-        self.check(node)?;
+        self.check_kept(node)?;
         let g = &self.graph;
         let edges = paths::retainer_path(g, self.parent_edges(), node);
         let mut nodes = Vec::with_capacity(edges.len() + 1);

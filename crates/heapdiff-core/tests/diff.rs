@@ -2,15 +2,13 @@
 //! (Real snapshots written by Node are compared with DevTools' own diff in test/diff.test.ts.)
 mod common;
 use common::Builder;
-use heapdiff_core::{diff, parse, DiffOptions, Snapshot};
+use heapdiff_core::{diff, parse, DiffOptions, DistancesWhen, ErrorKind, Keep, OpenOptions, Snapshot};
 
 /// A root holding one `App` whose `items` array holds `Item`s with the given ids.
 fn snapshot(items: &[u64], others: &[(&str, u64)]) -> Snapshot {
     let mut b = Builder::new();
-    let root = b.node_with_id("synthetic", "", 1, 0);
-    let app = b.node_with_id("object", "App", 3, 32);
+    let app = b.root_holding("App", 3, 32);
     let list = b.node_with_id("object", "Array", 5, 16);
-    b.edge(root, "shortcut", "1", app);
     b.edge(app, "property", "items", list);
     for (i, &id) in items.iter().enumerate() {
         let item = b.node_with_id("object", "Item", id, 24);
@@ -63,4 +61,66 @@ fn another_process_is_detected_and_compared_as_histograms() {
     let item = d.classes.iter().find(|c| c.name == "Item").unwrap();
     assert_eq!(item.new_count, None);
     assert_eq!((item.base.count, item.current.count), (3, 2));
+}
+
+/// A heap holding a string and plain objects: for each property set, the ids of the objects
+/// that have it (their values' ids derive from theirs, so one object keeps its values' ids
+/// from one snapshot to the next). Analysed keeping `keep`.
+fn with_plain_objects(plain: &[(&[&str], std::ops::Range<u64>)], keep: Keep) -> Snapshot {
+    let mut b = Builder::new();
+    let app = b.root_holding("App", 3, 32);
+    let text = b.node_with_id("string", "a string's value", 5, 40);
+    b.edge(app, "property", "text", text);
+    for (props, ids) in plain {
+        for id in ids.clone().step_by(2) {
+            let object = b.node_with_id("object", "Object", id, 16);
+            b.edge(app, "property", &format!("o{id}"), object);
+            for (k, p) in props.iter().enumerate() {
+                let value = b.node_with_id("number", "heap number", id * 100 + 2 * k as u64 + 1, 8);
+                b.edge(object, "property", p, value);
+            }
+        }
+    }
+    let graph = parse(b.build().as_bytes(), None).unwrap();
+    Snapshot::analyze_with(graph, None, OpenOptions { distances: DistancesWhen::FirstUse, keep })
+}
+
+#[test]
+fn snapshots_keeping_only_their_classes_diff_as_whole_ones() {
+    // The base's plain objects are named by the current's definitions, which differ from its
+    // own ({p, q} is gone): the kept properties stand in for the edges' names.
+    let base_plain: &[(&[&str], std::ops::Range<u64>)] = &[(&["a", "b"], 11..17), (&["a", "b", "c"], 21..25), (&["p", "q"], 31..35)];
+    let current_plain: &[(&[&str], std::ops::Range<u64>)] = &[(&["a", "b"], 11..17), (&["a", "b", "c"], 21..25), (&["x"], 5001..5009)];
+    let whole = (with_plain_objects(base_plain, Keep::All), with_plain_objects(current_plain, Keep::All));
+    let lean = (with_plain_objects(base_plain, Keep::Classes), with_plain_objects(current_plain, Keep::Classes));
+    assert_ne!(whole.0.interface_definitions(), whole.1.interface_definitions());
+    let compare = |(base, current): &(Snapshot, Snapshot)| {
+        let d = diff(current, &base.census(Some(current.interface_definitions())), &DiffOptions::default());
+        assert!(d.identity.same_process, "{:?}", d.identity);
+        d
+    };
+    let expected = compare(&whole);
+    let class = |name: &str| expected.classes.iter().find(|c| c.name == name).map(|c| (c.new_count, c.deleted_count));
+    assert_eq!((class("{x}"), class("Object")), (Some((Some(4), Some(0))), Some((Some(0), Some(2)))), "{:?}", expected.classes);
+    assert_eq!(compare(&lean), expected);
+    for (lean, whole) in [(&lean.0, &whole.0), (&lean.1, &whole.1)] {
+        let (mut a, mut b) = (lean.summary(), whole.summary());
+        assert!(a.memory_bytes < b.memory_bytes);
+        (a.memory_bytes, b.memory_bytes) = (0, 0);
+        assert_eq!(a, b);
+        // The same classes, without distances.
+        let mut summaries = whole.class_summaries();
+        summaries.iter_mut().for_each(|c| c.distance = heapdiff_core::NO_DISTANCE);
+        assert_eq!(lean.class_summaries(), summaries);
+        assert_eq!(lean.retained_sizes().iter().collect::<Vec<_>>(), whole.retained_sizes().iter().collect::<Vec<_>>());
+        // What the edges' names would answer is refused, not made up.
+        assert_eq!(lean.node(1).unwrap_err().kind, ErrorKind::NotKept);
+        assert_eq!(lean.retainer_path(1).unwrap_err().kind, ErrorKind::NotKept);
+        assert!(!lean.has_distances() && whole.has_distances());
+        // A string's value is gone; the names the classes and properties show are kept.
+        let g = lean.graph();
+        let string = (0..g.node_count() as u32).find(|&n| g.node_type_name(n) == "string").unwrap();
+        assert_eq!((g.name(string), whole.graph().name(string)), ("", "a string's value"));
+        assert_eq!(g.name(1), "App");
+    }
 }

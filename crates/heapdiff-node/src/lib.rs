@@ -46,23 +46,33 @@ pub struct LoadProgress {
 #[napi]
 pub struct Loader {
     path: PathBuf,
-    when: core::DistancesWhen,
+    options: core::OpenOptions,
     state: Arc<LoadState>,
+}
+
+#[napi(object)]
+pub struct LoaderOptions {
+    /// Compute distances and retainer paths when first asked for, not while loading.
+    pub distances_at_first_use: Option<bool>,
+    /// Keep only what classes, sizes, the dominator tree and allocation sites need (as a
+    /// diff does): no edge names, distances or retainer paths.
+    pub keep_only_classes: Option<bool>,
 }
 
 #[napi]
 impl Loader {
-    /// `distancesAtFirstUse`: compute distances and retainer paths when first asked for, not
-    /// while loading.
     #[napi(constructor)]
-    pub fn new(path: String, distances_at_first_use: Option<bool>) -> Self {
-        let when = if distances_at_first_use == Some(true) { core::DistancesWhen::FirstUse } else { core::DistancesWhen::Opening };
-        Loader { path: path.into(), when, state: Arc::new(LoadState::default()) }
+    pub fn new(path: String, options: Option<LoaderOptions>) -> Self {
+        let options = options.map_or_else(core::OpenOptions::default, |o| core::OpenOptions {
+            distances: if o.distances_at_first_use == Some(true) { core::DistancesWhen::FirstUse } else { core::DistancesWhen::Opening },
+            keep: if o.keep_only_classes == Some(true) { core::Keep::Classes } else { core::Keep::All },
+        });
+        Loader { path: path.into(), options, state: Arc::new(LoadState::default()) }
     }
 
     #[napi(ts_return_type = "Promise<NativeSnapshot>")]
     pub fn load(&self) -> AsyncTask<LoadTask> {
-        AsyncTask::new(LoadTask { path: self.path.clone(), when: self.when, state: self.state.clone() })
+        AsyncTask::new(LoadTask { path: self.path.clone(), options: self.options, state: self.state.clone() })
     }
 
     #[napi]
@@ -78,7 +88,7 @@ impl Loader {
 
 pub struct LoadTask {
     path: PathBuf,
-    when: core::DistancesWhen,
+    options: core::OpenOptions,
     state: Arc<LoadState>,
 }
 
@@ -95,7 +105,7 @@ impl Task for LoadTask {
                 state.done.store(done, Ordering::Relaxed);
                 state.total.store(total, Ordering::Relaxed);
             };
-            core::Snapshot::open_with(&self.path, Some(&mut report), self.when).map_err(to_js)
+            core::Snapshot::open_with(&self.path, Some(&mut report), self.options).map_err(to_js)
         })
     }
 
@@ -641,7 +651,12 @@ impl NativeSnapshot {
 
     #[napi]
     pub fn distances(&self) -> Result<Int32Array> {
-        guard(|| Ok(Int32Array::new(self.inner.distances().to_vec())))
+        guard(|| {
+            if !self.inner.has_distances() {
+                return Err(Error::new(Status::GenericFailure, "this snapshot was opened keeping only its classes: it has no distances"));
+            }
+            Ok(Int32Array::new(self.inner.distances().to_vec()))
+        })
     }
 
     #[napi]

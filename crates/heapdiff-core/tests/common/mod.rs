@@ -44,6 +44,16 @@ impl Builder {
         self.nodes.len() - 1
     }
 
+    /// A synthetic root (id 1) and the object it holds (a shortcut, as V8's root holds the
+    /// globals), which is returned.
+    #[allow(dead_code)]
+    pub fn root_holding(&mut self, name: &str, id: u64, self_size: u64) -> usize {
+        let root = self.node_with_id("synthetic", "", 1, 0);
+        let held = self.node_with_id("object", name, id, self_size);
+        self.edge(root, "shortcut", "1", held);
+        held
+    }
+
     /// Adds an edge; `name` is a property name, or a number for element/hidden edges.
     pub fn edge(&mut self, from: usize, edge_type: &str, name: &str, to: usize) {
         let t = index_of(&EDGE_TYPES, edge_type);
