@@ -122,19 +122,22 @@ fn object_class_name(raw: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The locations sorted by node, one per node (later entries win, as in DevTools' map): walked
-/// in node order here, searched by node for allocation sites.
-pub(crate) fn locations_by_node(graph: &Graph) -> Vec<Location> {
-    let mut sorted = graph.locations.clone();
+/// in node order by the classes, searched by node for allocation sites. V8 writes them in
+/// another order.
+pub(crate) fn by_node(mut locations: Vec<Location>) -> Vec<Location> {
     // Stable: within a node, the entries keep their order, and the last is kept.
-    sorted.sort_by_key(|l| l.node);
-    let mut out: Vec<Location> = Vec::with_capacity(sorted.len());
-    for l in sorted {
-        match out.last_mut() {
-            Some(last) if last.node == l.node => *last = l,
-            _ => out.push(l),
+    locations.sort_by_key(|l| l.node);
+    let mut kept = 0;
+    for i in 0..locations.len() {
+        if kept > 0 && locations[kept - 1].node == locations[i].node {
+            locations[kept - 1] = locations[i];
+        } else {
+            locations[kept] = locations[i];
+            kept += 1;
         }
     }
-    out
+    locations.truncate(kept);
+    locations
 }
 
 /// Looks up entries sorted by node while nodes are visited in increasing order: a step
@@ -216,8 +219,7 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
     // The class keyed by the name alone, by interned name (every name is interned by now).
     let mut by_name_class = vec![u32::MAX; names.names.len()];
     let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
-    let locations = locations_by_node(graph);
-    let mut location_of = InNodeOrder { rest: &locations, node_of: |l| l.node };
+    let mut location_of = InNodeOrder { rest: &graph.locations, node_of: |l| l.node };
     for i in 0..n {
         let name = node_class[i];
         let loc = if graph.node_type[i] == k.object { location_of.at(i as u32) } else { None };

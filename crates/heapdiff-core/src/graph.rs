@@ -249,6 +249,7 @@ pub struct Graph {
     pub edge_types: Vec<String>,
     pub node_kinds: NodeKinds,
     pub edge_kinds: EdgeKinds,
+    /// Sorted by node, one per node (see `classes::by_node`).
     pub locations: Vec<Location>,
     pub trace: Trace,
     pub extra_native_bytes: u64,
@@ -281,7 +282,7 @@ impl Graph {
     }
 
     pub(crate) fn script_names(&self) -> &std::collections::HashMap<u32, String> {
-        self.scripts.get_or_init(|| crate::sites::script_names(self, &crate::classes::locations_by_node(self)))
+        self.scripts.get_or_init(|| crate::sites::script_names(self, &self.locations))
     }
 
     pub fn name(&self, node: u32) -> &str {
@@ -334,7 +335,15 @@ impl Graph {
         let renumbered = self.strings.keep_only(&keep[..len]);
         let dropped = self.strings.len() as u32 - 1;
         let new = |i: &mut u32| *i = renumbered.get(*i as usize).copied().unwrap_or(dropped);
-        self.node_name.iter_mut().for_each(new);
+        for (t, name) in self.node_type.iter().zip(&mut self.node_name) {
+            // A string's value is dropped: no lookup (they are most nodes, and their names the
+            // most scattered).
+            if values.contains(t) {
+                *name = dropped;
+            } else {
+                new(name);
+            }
+        }
         for (&t, name) in self.edge_type.iter().zip(&mut self.edge_name) {
             if t != element && t != hidden {
                 new(name);

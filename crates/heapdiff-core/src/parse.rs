@@ -829,7 +829,7 @@ impl Parser {
             edge_types: header.edge_types,
             node_kinds,
             edge_kinds,
-            locations: self.locations,
+            locations: crate::classes::by_node(self.locations),
             trace: self.trace,
             extra_native_bytes: header.extra_native_bytes,
             scripts: Default::default(),

@@ -76,8 +76,8 @@ pub struct Sites<'g> {
     mode: SiteMode,
     /// Trace node id -> index into `graph.trace.nodes`.
     trace_nodes: FxHashMap<u32, u32>,
-    /// Sorted by node (see `classes::locations_by_node`).
-    locations: Vec<Location>,
+    /// Sorted by node.
+    locations: &'g [Location],
     /// Script id -> script name, from functions whose location and script are both known.
     scripts: HashMap<u32, String>,
     /// Stacks start at the program's own code, skipping the runtime's frames above it.
@@ -95,12 +95,12 @@ impl<'g> Sites<'g> {
                 first_of_name: Vec::new(),
                 mode: SiteMode::Stack,
                 trace_nodes,
-                locations: Vec::new(),
+                locations: &[],
                 scripts: HashMap::new(),
                 user_frames: false,
             };
         }
-        let locations = crate::classes::locations_by_node(graph);
+        let locations = &graph.locations;
         let scripts = graph.script_names().clone();
         let mut first: HashMap<&str, u32> = HashMap::new();
         let first_of_name = (0..classes.names.len() as u32).map(|c| *first.entry(classes.name(c)).or_insert(c)).collect();
