@@ -243,42 +243,71 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
     Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }
 }
 
-/// The plain `Object`s, in node order, with their property names (string indices, in edge
-/// order): all that naming them reads of the edges. A snapshot that drops its edges' names keeps
-/// this, to be classified by another snapshot's definitions later.
+/// The plain `Object`s, in node order, whose property names (string indices, in edge order)
+/// are all that naming them reads of the edges. A snapshot that drops its edges' names keeps
+/// these apart, to be classified by another snapshot's definitions later.
 pub struct PlainObjects {
     nodes: Vec<u32>,
-    /// `names[first[i]..first[i + 1]]` are the properties of `nodes[i]`.
-    first: Vec<u32>,
-    names: Vec<u32>,
+    /// The properties kept apart (`names[first[i]..first[i + 1]]` are those of `nodes[i]`),
+    /// else read from the graph.
+    kept: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 impl PlainObjects {
     pub fn of(graph: &Graph) -> PlainObjects {
         let object = graph.strings.indices_of("Object");
-        let (t, property) = (graph.node_kinds.object, graph.edge_kinds.property);
-        let (mut nodes, mut first, mut names) = (Vec::new(), vec![0], Vec::new());
-        for node in 0..graph.node_count() as u32 {
-            if graph.node_type[node as usize] == t && object.contains(graph.node_name[node as usize] as usize) {
-                nodes.push(node);
-                names.extend(graph.edges(node).filter(|&e| graph.edge_type[e] == property).map(|e| graph.edge_name[e]));
-                first.push(names.len() as u32);
-            }
+        let t = graph.node_kinds.object;
+        let nodes = (0..graph.node_count() as u32)
+            .filter(|&node| graph.node_type[node as usize] == t && object.contains(graph.node_name[node as usize] as usize))
+            .collect();
+        PlainObjects { nodes, kept: None }
+    }
+
+    /// Copies the properties out of the graph, which may then drop its edges' names.
+    pub fn keep_properties(&mut self, graph: &Graph) {
+        let (mut first, mut names) = (vec![0], Vec::new());
+        for (_, properties) in self.iter(graph) {
+            names.extend(properties);
+            first.push(names.len() as u32);
         }
-        PlainObjects { nodes, first, names }
+        self.kept = Some((first, names));
     }
 
     fn len(&self) -> usize {
         self.nodes.len()
     }
 
-    /// Each plain object with its properties, in node order.
-    fn iter(&self) -> impl Iterator<Item = (u32, &[u32])> {
-        self.nodes.iter().zip(self.first.windows(2)).map(|(&node, w)| (node, &self.names[w[0] as usize..w[1] as usize]))
+    /// Each plain object with its property names.
+    fn iter<'a>(&'a self, graph: &'a Graph) -> impl Iterator<Item = (u32, Properties<'a>)> + 'a {
+        self.nodes.iter().enumerate().map(move |(i, &node)| {
+            let properties = match &self.kept {
+                Some((first, names)) => Properties::Kept(names[first[i] as usize..first[i + 1] as usize].iter()),
+                None => Properties::Edges { graph, edges: graph.edges(node) },
+            };
+            (node, properties)
+        })
     }
 
     pub fn heap_bytes(&self) -> usize {
-        (self.nodes.capacity() + self.first.capacity() + self.names.capacity()) * 4
+        (self.nodes.capacity() + self.kept.as_ref().map_or(0, |(first, names)| first.capacity() + names.capacity())) * 4
+    }
+}
+
+/// One plain object's property names: kept apart, or read from its edges.
+enum Properties<'a> {
+    Kept(std::slice::Iter<'a, u32>),
+    Edges { graph: &'a Graph, edges: std::ops::Range<usize> },
+}
+
+impl Iterator for Properties<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Properties::Kept(names) => names.next().copied(),
+            Properties::Edges { graph, edges } => {
+                edges.find(|&e| graph.edge_type[e] == graph.edge_kinds.property).map(|e| graph.edge_name[e])
+            }
+        }
     }
 }
 
@@ -304,8 +333,8 @@ fn plain_object_names(graph: &Graph, plain: &PlainObjects, foreign: Option<&[Vec
             // This snapshot's string index of each property name its plain objects use; a
             // definition naming any other property can match none of them.
             let mut index: HashMap<&str, u32> = HashMap::new();
-            for (_, properties) in plain.iter() {
-                for &p in properties {
+            for (_, properties) in plain.iter(graph) {
+                for p in properties {
                     index.entry(graph.strings.get(p)).or_insert(p);
                 }
             }
@@ -348,10 +377,10 @@ fn infer_definitions(graph: &Graph, plain: &PlainObjects) -> Vec<Vec<u32>> {
     let mut candidate_index: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
     let total = plain.len();
     let mut key: Vec<u32> = Vec::new();
-    for (_, properties) in plain.iter() {
+    for (_, properties) in plain.iter(graph) {
         key.clear();
         let mut name_len = 1; // "{"
-        for &p in properties {
+        for p in properties {
             let len = &mut formatted_len[p as usize];
             if *len == UNKNOWN {
                 let text = graph.strings.get(p);
@@ -451,9 +480,9 @@ fn match_definitions(graph: &Graph, plain: &PlainObjects, definitions: &[Vec<u32
     let mut of_node = Vec::new();
     let mut states: Vec<usize> = Vec::new();
     let mut properties: Vec<u32> = Vec::new();
-    for (node, of_node_properties) in plain.iter() {
+    for (node, of_node_properties) in plain.iter(graph) {
         properties.clear();
-        properties.extend(of_node_properties.iter().map(|&p| rank[p as usize]).filter(|&r| r != UNKNOWN));
+        properties.extend(of_node_properties.map(|p| rank[p as usize]).filter(|&r| r != UNKNOWN));
         properties.sort_unstable();
         states.clear();
         states.push(0);

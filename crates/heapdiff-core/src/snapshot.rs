@@ -247,7 +247,8 @@ impl Snapshot {
         } else if keep == Keep::Classes {
             // Every phase that reads the edges' names or types first; then their memory goes,
             // that of the names as the dominators' predecessor lists (about as many).
-            let (distances, classes, class_stats, plain, _) = the_rest(Vec::new(), Busy::alone());
+            let (distances, classes, class_stats, mut plain, _) = the_rest(Vec::new(), Busy::alone());
+            plain.keep_properties(&graph);
             let statistics = stats::compute(&graph, &self_size);
             let mut essential = EssentialEdges::compute(&graph, ephemerons());
             essential.outside_the_page(&graph, page_owned());
