@@ -1,7 +1,8 @@
 // `diffSnapshots`: the report behind `heapdiff diff`. Both snapshots load at once on worker
 // threads; the base hands back only a census (compact columns), which the current snapshot's
 // worker joins with its own graph.
-import { censusBuffers, combinedProgress, withSessions } from './sessions.js';
+import { censusBuffers } from './census.js';
+import { combinedProgress, withSessions } from './sessions.js';
 import type { LoadProgress, SnapshotSummary } from './types.js';
 
 /** Version of the `diff --json` schema; bumped on any incompatible change. */

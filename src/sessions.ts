@@ -131,11 +131,6 @@ export async function withSessions<T>(paths: string[], use: (sessions: SnapshotS
   }
 }
 
-/** The census's columns, to transfer rather than copy. */
-export function censusBuffers(census: Census): TransferListItem[] {
-  return [census.ids.buffer, census.classes.buffer, census.selfSizes.buffer] as ArrayBuffer[];
-}
-
 /** Folds the progress of several snapshots into one, for one progress bar. */
 export function combinedProgress(count: number, onProgress: (p: LoadProgress) => void): (index: number, p: LoadProgress) => void {
   const latest: LoadProgress[] = Array.from({ length: count }, () => ({ phase: 'parse', done: 0, total: 0 }));

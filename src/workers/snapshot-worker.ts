@@ -3,7 +3,8 @@
 // transferred, not copied), so the main thread never holds a graph.
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { openSnapshot, type Snapshot } from '../snapshot.js';
-import { censusBuffers, type SessionOpenOptions, type SessionReply, type SessionRequest } from '../sessions.js';
+import { censusBuffers } from '../census.js';
+import type { SessionOpenOptions, SessionReply, SessionRequest } from '../sessions.js';
 
 export interface SessionTask {
   path: string;
