@@ -104,7 +104,8 @@ export interface OpenOptions {
    * tree and allocation sites need, as a diff compares them. With 'classes' the values of
    * string objects (their names) and the edges' names are dropped as soon as the analysis is
    * done with them, so the snapshot holds less at its peak; nodes, edges, distances and
-   * retainer paths cannot be asked for. `census` and `diffWith` work as with 'all'.
+   * retainer paths cannot be asked for. `census` and `diffWith` give the same figures as with
+   * 'all' (the new objects `diffWith` lists for a `className` come without retainer paths).
    */
   keep?: 'all' | 'classes';
 }
