@@ -71,7 +71,15 @@ describe('openSnapshot', () => {
     assert.deepEqual(lean.diffWith(whole.census()), whole.diffWith(whole.census()));
     // What needs the edges' names is refused in one clear line.
     const [top] = whole.largest(1);
-    for (const query of [() => lean.node(top!.ordinal), () => lean.retainerPath(top!.ordinal), () => lean.edges(top!.ordinal), () => lean.columns()]) {
+    const queries = [
+      () => lean.node(top!.ordinal),
+      () => lean.retainerPath(top!.ordinal),
+      () => lean.edges(top!.ordinal),
+      () => lean.columns(),
+      () => lean.leakSuspects([1]),
+      () => lean.holdings(1, [top!.id]),
+    ];
+    for (const query of queries) {
       assert.throws(query, /opened keeping only its classes/);
     }
   });

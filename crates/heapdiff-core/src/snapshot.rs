@@ -78,6 +78,10 @@ pub struct Summary {
     pub memory_bytes: u64,
 }
 
+fn not_kept() -> Error {
+    Error::new(ErrorKind::NotKept, "this snapshot was opened keeping only its classes: it has no edge names, distances or retainer paths")
+}
+
 /// When a snapshot's distances, and so its retainer paths, are computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DistancesWhen {
@@ -458,10 +462,17 @@ impl Snapshot {
     fn check_kept(&self, node: u32) -> Result<()> {
         match self.keep {
             Keep::All => self.check(node),
-            Keep::Classes => Err(Error::new(
-                ErrorKind::NotKept,
-                "this snapshot was opened keeping only its classes: it has no edge names, distances or retainer paths",
-            )),
+            Keep::Classes => Err(not_kept()),
+        }
+    }
+
+    /// An error unless distances can be had (see [`Snapshot::has_distances`]): for callers of
+    /// what needs them, such as the leak queries.
+    pub fn require_distances(&self) -> Result<()> {
+        if self.has_distances() {
+            Ok(())
+        } else {
+            Err(not_kept())
         }
     }
 

@@ -531,13 +531,17 @@ impl NativeSnapshot {
     /// the highest ids `max_ids` (oldest first).
     #[napi]
     pub fn leak_suspects(&self, max_ids: Vec<u32>, stack_depth: u32, limit: u32) -> Result<Suspects> {
-        guard(|| Ok(suspects_result(core::suspects(&self.inner, &max_ids, stack_depth as usize, limit as usize))))
+        guard(|| {
+            self.inner.require_distances().map_err(to_js)?;
+            Ok(suspects_result(core::suspects(&self.inner, &max_ids, stack_depth as usize, limit as usize)))
+        })
     }
 
     /// What each container (by id) holds here, the series starting at `first_max_id`.
     #[napi]
     pub fn holdings(&self, first_max_id: u32, container_ids: Vec<f64>) -> Result<Vec<Holding>> {
         guard(|| {
+            self.inner.require_distances().map_err(to_js)?;
             let ids: Vec<u64> = container_ids.iter().map(|&id| id as u64).collect();
             Ok(core::holdings(&self.inner, first_max_id, &ids)
                 .into_iter()
@@ -652,9 +656,7 @@ impl NativeSnapshot {
     #[napi]
     pub fn distances(&self) -> Result<Int32Array> {
         guard(|| {
-            if !self.inner.has_distances() {
-                return Err(Error::new(Status::GenericFailure, "this snapshot was opened keeping only its classes: it has no distances"));
-            }
+            self.inner.require_distances().map_err(to_js)?;
             Ok(Int32Array::new(self.inner.distances().to_vec()))
         })
     }
