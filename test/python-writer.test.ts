@@ -145,6 +145,20 @@ describe('python/heapdiff.py snapshots', { skip: hasPython ? false : `${PYTHON} 
     assert.ok(word.traceNodeId !== undefined && word.traceNodeId > 0, `trace node ${word.traceNodeId}`);
   });
 
+  it('keeping only its classes, as a diff opens it, gives the same figures', async () => {
+    const { file } = await singleton('--trace');
+    const [whole, lean] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use', keep: 'classes' })]);
+    const { memoryBytes: _a, ...summary } = whole.summary();
+    const { memoryBytes: _b, ...leanSummary } = lean.summary();
+    assert.deepEqual(leanSummary, summary);
+    const withoutDistances = <T extends { distance: number }>(classes: T[]) => classes.map(({ distance: _, ...c }) => c);
+    assert.deepEqual(withoutDistances(lean.classes()), withoutDistances(whole.classes()));
+    // What a diff takes of a base: every node's class and size, and the class totals.
+    const census = (s: Snapshot) => ({ ...s.census(), classSummaries: withoutDistances(s.census().classSummaries) });
+    assert.deepEqual(census(lean), census(whole));
+    assert.throws(() => lean.retainerPath(0), /opened keeping only its classes/);
+  });
+
   it('heapdiff analyze prints the Python classes and the path', async () => {
     const { file } = await singleton();
     const cli = join(repoRoot(), 'dist', 'src', 'cli.js');

@@ -282,7 +282,7 @@ impl Graph {
     }
 
     pub(crate) fn script_names(&self) -> &std::collections::HashMap<u32, String> {
-        self.scripts.get_or_init(|| crate::sites::script_names(self, &self.locations))
+        self.scripts.get_or_init(|| crate::sites::script_names(self))
     }
 
     pub fn name(&self, node: u32) -> &str {

@@ -79,7 +79,8 @@ pub struct Sites<'g> {
     /// Sorted by node.
     locations: &'g [Location],
     /// Script id -> script name, from functions whose location and script are both known.
-    scripts: HashMap<u32, String>,
+    /// (Location mode only: the graph's, see `Graph::script_names`.)
+    scripts: Option<&'g HashMap<u32, String>>,
     /// Stacks start at the program's own code, skipping the runtime's frames above it.
     user_frames: bool,
 }
@@ -96,12 +97,12 @@ impl<'g> Sites<'g> {
                 mode: SiteMode::Stack,
                 trace_nodes,
                 locations: &[],
-                scripts: HashMap::new(),
+                scripts: None,
                 user_frames: false,
             };
         }
         let locations = &graph.locations;
-        let scripts = graph.script_names().clone();
+        let scripts = Some(graph.script_names());
         let mut first: HashMap<&str, u32> = HashMap::new();
         let first_of_name = (0..classes.names.len() as u32).map(|c| *first.entry(classes.name(c)).or_insert(c)).collect();
         Sites { graph, classes, first_of_name, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
@@ -192,7 +193,7 @@ impl<'g> Sites<'g> {
                 Site { frames: Vec::new(), label: "(allocated before tracking started)".to_string() }
             }
             SiteKey::Location { script_id, line, column, name } => {
-                let script = match self.scripts.get(script_id) {
+                let script = match self.scripts.and_then(|s| s.get(script_id)) {
                     Some(s) => s.clone(),
                     None => format!("script #{script_id}"),
                 };
@@ -224,9 +225,9 @@ pub(crate) fn function_script(graph: &Graph, function: u32) -> Option<&str> {
 }
 
 /// Script names by script id, from the functions whose location gives the id.
-pub(crate) fn script_names(graph: &Graph, locations: &[Location]) -> HashMap<u32, String> {
+pub(crate) fn script_names(graph: &Graph) -> HashMap<u32, String> {
     let mut out = HashMap::new();
-    for l in locations {
+    for l in &graph.locations {
         if out.contains_key(&l.script_id) || graph.node_type[l.node as usize] != graph.node_kinds.closure {
             continue;
         }
