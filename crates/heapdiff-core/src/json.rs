@@ -295,11 +295,18 @@ impl<'p, R: Read> JsonReader<'p, R> {
             let mut cur = self.pos;
             let mut at = self.pos;
             let first = m;
+            // Values are noted as their digits (see `digit_word`) and combined in batches from
+            // `raw` on (`settle`); longer ones, of 9 to 15 digits, are combined one by one.
+            let mut raw = m;
+            let mut long: Vec<(usize, u64)> = Vec::new();
             // The byte before `at`, as `Block::after` needs it: at first, the value's start.
             let mut before = Block::VALUE_START;
             while cur < limit && m < CHUNK {
                 if self.end - at < BLOCK_AHEAD {
                     (self.pos, *held) = (cur, m);
+                    // An error of the refill hands the values held to `f`: combined first.
+                    settle(&mut values[raw..m], raw, &mut long);
+                    raw = m;
                     let enough = self.ensure(at - cur + BLOCK_AHEAD)?;
                     // A refill moves the unread bytes to the front of the buffer.
                     (at, cur) = (at - (cur - self.pos), self.pos);
@@ -317,12 +324,22 @@ impl<'p, R: Read> JsonReader<'p, R> {
                     starts &= starts - 1;
                     // Its digits end where "," or "\n," before the next value begins.
                     let len = next - cur - 1 - (self.buf[next - 2] == b'\n') as usize;
-                    let value = short_uint(self.buf[cur..cur + 16].try_into().expect("16 bytes"), len);
-                    let Some(value) = value.filter(|_| cur < limit) else {
+                    let bytes: &[u8; 16] = self.buf[cur..cur + 16].try_into().expect("16 bytes");
+                    if cur >= limit {
                         whole = false;
                         break;
+                    }
+                    values[m] = match len {
+                        1..=8 => digit_word(bytes, len),
+                        9..=15 => {
+                            long.push((m, short_uint(bytes, len)));
+                            0
+                        }
+                        _ => {
+                            whole = false;
+                            break;
+                        }
                     };
-                    values[m] = value;
                     offsets[m] = self.base + cur as u64;
                     m += 1;
                     cur = next;
@@ -333,6 +350,7 @@ impl<'p, R: Read> JsonReader<'p, R> {
                 before = block;
                 at += 64;
             }
+            settle(&mut values[raw..m], raw, &mut long);
             *count += (m - first) as u64;
             *held = m;
             self.pos = cur;
@@ -728,16 +746,10 @@ impl Block {
     }
 }
 
-/// For the block fast path: the value of the `len` digits at the start of `bytes`, if there
-/// are at most 15 (longer ones are left to the general path). The digits are combined eight
-/// bytes at a time (SWAR, as simdjson does), without a branch per digit.
+/// For the block fast path: the value of the `len` digits (9 to 15) at the start of `bytes`.
 #[inline(always)]
-fn short_uint(bytes: &[u8; 16], len: usize) -> Option<u64> {
-    match len {
-        1..=8 => Some(combine8(bytes, len)),
-        9..=15 => Some(combine8(bytes, 8) * POW10[len - 8] + combine8(&bytes[8..], len - 8)),
-        _ => None,
-    }
+fn short_uint(bytes: &[u8; 16], len: usize) -> u64 {
+    combine8(bytes, 8) * POW10[len - 8] + combine8(&bytes[8..], len - 8)
 }
 
 const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
@@ -745,25 +757,117 @@ const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_0
 /// The value of the `len` (1 to 8) digits at the start of `bytes`.
 #[inline(always)]
 fn combine8(bytes: &[u8], len: usize) -> u64 {
+    combine_word(digit_word(bytes, len))
+}
+
+/// The `len` (1 to 8) digits at the start of `bytes` as a word to combine: each digit's value
+/// in a byte, moved to the top (first digit most significant, in byte 8 - `len`), zeros
+/// before them.
+#[inline(always)]
+fn digit_word(bytes: &[u8], len: usize) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let d = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")).wrapping_sub(ONES * b'0' as u64);
-    // The digits moved to the top, first digit most significant, zeros before; then pairs,
-    // quads and the eight combined.
-    let v = d << (64 - 8 * len);
+    d << (64 - 8 * len)
+}
+
+/// A [`digit_word`]'s value: pairs, quads and the eight combined (SWAR, as simdjson does),
+/// without a branch per digit.
+#[inline(always)]
+fn combine_word(v: u64) -> u64 {
     let v = (v.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100 * 65536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
     v.wrapping_mul(10000 * (1 << 32) + 1) >> 32
 }
 
+/// Turns the fast path's words (`words`, from index `start` of the values) into values: each
+/// a [`digit_word`], or a placeholder for a value in `long` (its index and value), which is
+/// emptied.
+fn settle(words: &mut [u64], start: usize, long: &mut Vec<(usize, u64)>) {
+    combine_words(words);
+    for (m, value) in long.drain(..) {
+        words[m - start] = value;
+    }
+}
+
+/// [`combine_word`] over a batch: four words an instruction with AVX2 (a pass with no
+/// multiplication chain per value, the parse's hottest loop), one at a time without it.
+fn combine_words(words: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available, as just checked.
+        unsafe { combine_words_avx2(words) };
+        return;
+    }
+    for w in words {
+        *w = combine_word(*w);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn combine_words_avx2(words: &mut [u64]) {
+    use std::arch::x86_64::*;
+    // Byte pairs (the first, more significant, times 10), then pairs of those (times 100),
+    // then each word's two halves (times 10,000).
+    let tens = _mm256_set1_epi16(0x010A);
+    let hundreds = _mm256_set1_epi32(0x0001_0064);
+    let ten_thousands = _mm256_set1_epi64x(10_000);
+    let mut quads = words.chunks_exact_mut(4);
+    for q in &mut quads {
+        // SAFETY: `q` holds four u64, 32 bytes, loaded and stored unaligned.
+        unsafe {
+            let x = _mm256_loadu_si256(q.as_ptr() as *const __m256i);
+            let pairs = _mm256_maddubs_epi16(x, tens);
+            let halves = _mm256_madd_epi16(pairs, hundreds);
+            let v = _mm256_add_epi64(_mm256_mul_epu32(halves, ten_thousands), _mm256_srli_epi64(halves, 32));
+            _mm256_storeu_si256(q.as_mut_ptr() as *mut __m256i, v);
+        }
+    }
+    for w in quads.into_remainder() {
+        *w = combine_word(*w);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{short_uint, Block, JsonReader};
+    use super::{combine8, combine_word, combine_words, digit_word, short_uint, Block, JsonReader};
     use proptest::prelude::*;
 
+    /// A value as the fast path reads it: combined in a batch, or alone if long.
     fn short(text: &str) -> Option<u64> {
         let mut bytes = [b','; 16];
         bytes[..text.len()].copy_from_slice(text.as_bytes());
-        short_uint(&bytes, text.len())
+        match text.len() {
+            len @ 1..=8 => {
+                let mut words = [digit_word(&bytes, len); 5];
+                combine_words(&mut words);
+                assert!(words.iter().all(|&w| w == combine8(&bytes, len)));
+                Some(words[0])
+            }
+            len @ 9..=15 => Some(short_uint(&bytes, len)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn batches_combine_as_words_one_by_one() {
+        proptest!(|(digits in proptest::collection::vec(proptest::collection::vec(0u8..10, 1..=8), 0..40))| {
+            let words: Vec<u64> = digits
+                .iter()
+                .map(|d| {
+                    let mut bytes = [b'0'; 8];
+                    for (b, &d) in bytes.iter_mut().zip(d) {
+                        *b = b'0' + d;
+                    }
+                    digit_word(&bytes, d.len())
+                })
+                .collect();
+            let mut batch = words.clone();
+            combine_words(&mut batch);
+            let expected: Vec<u64> = digits.iter().map(|d| d.iter().fold(0u64, |v, &d| v * 10 + d as u64)).collect();
+            prop_assert_eq!(&batch, &expected);
+            prop_assert_eq!(words.iter().map(|&w| combine_word(w)).collect::<Vec<_>>(), expected);
+        });
     }
 
     #[test]
