@@ -103,6 +103,9 @@ export interface SessionsOptions {
 /** What a session's snapshot is opened with. */
 export type SessionOpenOptions = Pick<OpenOptions, 'distances' | 'keep'>;
 
+/** What a worker opens its snapshot with: its cores are shared when others open with it. */
+export type WorkerOpenOptions = SessionOpenOptions & Pick<OpenOptions, 'cores'>;
+
 /**
  * Opens every snapshot on its own worker thread, all at once, and calls `use` with their
  * sessions. Workers end (and their memory is freed) when `use` settles.
@@ -121,7 +124,8 @@ export async function withSessions<T>(paths: string[], use: (sessions: SnapshotS
     for (const [index, path] of paths.entries()) {
       const { port1, port2 } = new MessageChannel();
       sessions.push(new SnapshotSession(path, port1, (p) => options.onProgress?.(index, p)));
-      tasks.push(pool.run({ path, port: port2, open: options.open?.(index) }, { transferList: [port2] }));
+      const open: WorkerOpenOptions = { ...options.open?.(index), cores: paths.length > 1 ? 'shared' : 'own' };
+      tasks.push(pool.run({ path, port: port2, open }, { transferList: [port2] }));
     }
     return await use(sessions);
   } finally {

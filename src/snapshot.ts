@@ -126,6 +126,7 @@ export async function openSnapshot(path: string, options: OpenOptions = {}): Pro
   const loader = new native.Loader(path, {
     distancesAtFirstUse: options.distances === 'first-use',
     keepOnlyClasses: options.keep === 'classes',
+    sharedCores: options.cores === 'shared',
   });
   const { onProgress } = options;
   const timer = onProgress ? setInterval(() => onProgress(loader.progress()), PROGRESS_INTERVAL_MS) : undefined;

@@ -108,4 +108,11 @@ export interface OpenOptions {
    * 'all' (the new objects `diffWith` lists for a `className` come without retainer paths).
    */
   keep?: 'all' | 'classes';
+  /**
+   * The cores the parse may count on: 'own' (default), each big array split between two
+   * threads; or 'shared', when other snapshots are opened at the same time (as a diff or a
+   * leak series does), one thread per array, which is faster there (a split copies its second
+   * half into fresh memory).
+   */
+  cores?: 'own' | 'shared';
 }

@@ -4,12 +4,12 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { openSnapshot, type Snapshot } from '../snapshot.js';
 import { censusBuffers } from '../census.js';
-import type { SessionOpenOptions, SessionReply, SessionRequest } from '../sessions.js';
+import type { SessionReply, SessionRequest, WorkerOpenOptions } from '../sessions.js';
 
 export interface SessionTask {
   path: string;
   port: MessagePort;
-  open?: SessionOpenOptions;
+  open?: WorkerOpenOptions;
 }
 
 function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown; transfer: TransferListItem[] } {

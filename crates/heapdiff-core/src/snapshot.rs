@@ -8,6 +8,7 @@ use crate::dominators::{self, DominatedNodes, Dominators, EssentialEdges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::diff::Census;
 use crate::graph::Graph;
+use crate::parse::Cores;
 use crate::paths;
 use crate::retained::{self, RetainedSizes};
 use crate::roots::{self, ROOT};
@@ -107,11 +108,12 @@ pub enum Keep {
     Classes,
 }
 
-/// How a snapshot is opened: what is computed at once, and what is kept.
+/// How a snapshot is opened: what is computed at once, what is kept, and on how many cores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpenOptions {
     pub distances: DistancesWhen,
     pub keep: Keep,
+    pub cores: Cores,
 }
 
 pub struct Snapshot {
@@ -152,9 +154,9 @@ impl Snapshot {
         let graph = match progress.as_mut() {
             Some(p) => {
                 let mut bytes = |done: u64| p("parse", done, total);
-                crate::parse::parse_file(path, Some(&mut bytes))?
+                crate::parse::parse_file_on(path, Some(&mut bytes), options.cores)?
             }
-            None => crate::parse::parse_file(path, None)?,
+            None => crate::parse::parse_file_on(path, None, options.cores)?,
         };
         Ok(Snapshot::analyze_busy(graph, progress, Busy::alone() && options.keep == Keep::All, options))
     }
@@ -184,7 +186,7 @@ impl Snapshot {
 
     /// `two_threads` only with [`Keep::All`].
     fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool, options: OpenOptions) -> Snapshot {
-        let OpenOptions { distances: when, keep } = options;
+        let OpenOptions { distances: when, keep, .. } = options;
         if keep == Keep::Classes {
             graph.drop_string_values();
         }

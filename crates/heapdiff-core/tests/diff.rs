@@ -82,7 +82,7 @@ fn with_plain_objects(plain: &[(&[&str], std::ops::Range<u64>)], keep: Keep) -> 
         }
     }
     let graph = parse(b.build().as_bytes(), None).unwrap();
-    Snapshot::analyze_with(graph, None, OpenOptions { distances: DistancesWhen::FirstUse, keep })
+    Snapshot::analyze_with(graph, None, OpenOptions { distances: DistancesWhen::FirstUse, keep, ..OpenOptions::default() })
 }
 
 #[test]

@@ -1,10 +1,10 @@
-//! From a file, the `nodes` and `edges` arrays are parsed on threads of their own: the graph
-//! must be the one a single reader makes from memory, and progress must only grow, to the
-//! file's size.
+//! From a file, the `nodes` and `edges` arrays are parsed on threads of their own (each split
+//! between two, unless the cores are shared): the graph must be the one a single reader makes
+//! from memory, and progress must only grow, to the file's size.
 
 mod common;
 use common::Builder;
-use heapdiff_core::{parse, parse_file, Graph};
+use heapdiff_core::{parse, parse_file, parse_file_on, Cores, Graph};
 
 #[test]
 fn a_file_parses_as_memory_does_with_growing_progress() {
@@ -25,11 +25,16 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     std::fs::write(&path, &text).unwrap();
     let mut reports: Vec<u64> = Vec::new();
     let from_file = parse_file(&path, Some(&mut |done| reports.push(done)));
+    // With the cores shared, each array on one thread, unsplit: the same graph.
+    let mut shared_reports: Vec<u64> = Vec::new();
+    let shared = parse_file_on(&path, Some(&mut |done| shared_reports.push(done)), Cores::Shared);
     std::fs::remove_file(&path).unwrap();
     let g = from_file.unwrap();
     let m = parse(text.as_bytes(), None).unwrap();
 
     assert_same(&g, &m);
+    assert_same(&shared.unwrap(), &m);
+    assert_eq!(shared_reports.last().copied(), Some(text.len() as u64));
     assert_eq!(g.name(n as u32 - 1), "Name499");
     assert_eq!(g.edge_count(), 2 * n - 12);
 

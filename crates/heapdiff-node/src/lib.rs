@@ -57,6 +57,8 @@ pub struct LoaderOptions {
     /// Keep only what classes, sizes, the dominator tree and allocation sites need (as a
     /// diff does): no edge names, distances or retainer paths.
     pub keep_only_classes: Option<bool>,
+    /// Other snapshots are opened at the same time: the parse keeps to a thread per big array.
+    pub shared_cores: Option<bool>,
 }
 
 #[napi]
@@ -66,6 +68,7 @@ impl Loader {
         let options = options.map_or_else(core::OpenOptions::default, |o| core::OpenOptions {
             distances: if o.distances_at_first_use == Some(true) { core::DistancesWhen::FirstUse } else { core::DistancesWhen::Opening },
             keep: if o.keep_only_classes == Some(true) { core::Keep::Classes } else { core::Keep::All },
+            cores: if o.shared_cores == Some(true) { core::Cores::Shared } else { core::Cores::Own },
         });
         Loader { path: path.into(), options, state: Arc::new(LoadState::default()) }
     }
