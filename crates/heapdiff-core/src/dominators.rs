@@ -188,9 +188,8 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
     let (first_pred, mut preds) = fill(first_pred, preds, later_edges);
     // Room handed in may be larger than the lists: the rest goes back before `ancestor` is made.
     preds.shrink_to_fit();
-    for ((s, low), v) in semi.iter_mut().zip(label.iter_mut()).zip(0..) {
+    for (s, low) in semi.iter_mut().zip(label.iter()) {
         *s = (*s).min(*low);
-        *low = v;
     }
 
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
@@ -198,12 +197,15 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
     // notes on the machine): `label` becomes the preorder number, and the tree is built in
     // place of `parent`.
+    //
+    // Only the semidominators of the labels are ever compared, never the labels themselves:
+    // a linked vertex's label holds that semidominator (the smallest on its path), so path
+    // compression reads one array, not two at random places.
     let mut ancestor = crate::memory::zeroed::<u32>(len);
     let mut stack: Vec<u32> = Vec::new();
-    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
-        if ancestor[v as usize] == 0 {
-            return v;
-        }
+    // The smallest semidominator on the path from v, a linked vertex (the lists hold only
+    // predecessors numbered after the vertex in hand: each done, and so linked).
+    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32]| -> u32 {
         // Path compression, iteratively.
         let mut x = v;
         stack.clear();
@@ -213,7 +215,7 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
         }
         while let Some(w) = stack.pop() {
             let a = ancestor[w as usize] as usize;
-            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
+            if label[a] < label[w as usize] {
                 label[w as usize] = label[a];
             }
             ancestor[w as usize] = ancestor[a];
@@ -229,12 +231,13 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
             semi[w as usize] = semi[r as usize];
         }
         for &pred in &preds[p0..p1] {
-            let u = evaluate(pred + 1, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[w as usize] {
-                semi[w as usize] = semi[u as usize];
+            let s = evaluate(pred + 1, &mut ancestor, &mut label);
+            if s < semi[w as usize] {
+                semi[w as usize] = s;
             }
         }
         ancestor[w as usize] = parent[w as usize];
+        label[w as usize] = semi[w as usize];
     }
     drop((ancestor, preds, first_pred));
     let number = &mut label;

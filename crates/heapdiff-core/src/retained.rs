@@ -143,29 +143,36 @@ pub fn group_retained(
     retained: &RetainedSizes,
     dominated: &DominatedNodes,
 ) -> Vec<u64> {
+    topmost_sums([ROOT], |node| dominated.children(node), group_of, |node| retained.get(node), groups)
+}
+
+/// The walk behind [`group_retained`] and [`sparse_group_retained`]: down a tree from `roots`,
+/// the sum per group of `size` over the members that no member of the same group is above.
+fn topmost_sums<'a>(
+    roots: impl IntoIterator<Item = u32>,
+    children: impl Fn(u32) -> &'a [u32],
+    group_of: impl Fn(u32) -> Option<u32>,
+    size: impl Fn(u32) -> u64,
+    groups: usize,
+) -> Vec<u64> {
     let mut sums = vec![0u64; groups];
-    // Members of each group on the current root-to-node path of the dominator tree.
-    let mut active = vec![0u32; groups];
-    let mut stack: Vec<(u32, bool)> = vec![(ROOT, false)];
+    // Whether a member of each group is on the path from the root: set by the topmost one,
+    // which alone counts, and cleared when the walk leaves it (the members below it are left
+    // before it, and need no step of their own for that).
+    let mut active = vec![false; groups];
+    let mut stack: Vec<(u32, bool)> = roots.into_iter().map(|r| (r, false)).collect();
     while let Some((node, leaving)) = stack.pop() {
-        let group = group_of(node);
+        let group = group_of(node).map(|g| g as usize);
         if leaving {
-            if let Some(g) = group {
-                active[g as usize] -= 1;
-            }
+            active[group.expect("only members are left")] = false;
             continue;
         }
-        if let Some(g) = group {
-            let g = g as usize;
-            if active[g] == 0 {
-                sums[g] += retained.get(node);
-            }
-            active[g] += 1;
+        if let Some(g) = group.filter(|&g| !active[g]) {
+            sums[g] += size(node);
+            active[g] = true;
             stack.push((node, true));
         }
-        for &child in dominated.children(node) {
-            stack.push((child, false));
-        }
+        stack.extend(children(node).iter().map(|&child| (child, false)));
     }
     sums
 }
@@ -205,25 +212,8 @@ pub fn sparse_group_retained(members: &[(u32, u32)], groups: usize, retained: &R
     let (first, children) = crate::dominators::group(members.len() + 1, Vec::new(), Vec::new(), || {
         parents.iter().enumerate().map(|(i, &p)| (if p == NONE { members.len() as u32 } else { p }, i as u32))
     });
-    let kids = |k: usize| &children[first[k] as usize..first[k + 1] as usize];
-    let mut sums = vec![0u64; groups];
-    let mut active = vec![0u32; groups];
-    let mut stack: Vec<(u32, bool)> = kids(members.len()).iter().map(|&i| (i, false)).collect();
-    while let Some((i, leaving)) = stack.pop() {
-        let (node, g) = members[i as usize];
-        let g = g as usize;
-        if leaving {
-            active[g] -= 1;
-            continue;
-        }
-        if active[g] == 0 {
-            sums[g] += retained.get(node);
-        }
-        active[g] += 1;
-        stack.push((i, true));
-        stack.extend(kids(i as usize).iter().map(|&c| (c, false)));
-    }
-    sums
+    let kids = |k: u32| &children[first[k as usize] as usize..first[k as usize + 1] as usize];
+    topmost_sums(kids(members.len() as u32).iter().copied(), kids, |i| Some(members[i as usize].1), |i| retained.get(members[i as usize].0), groups)
 }
 
 #[cfg(test)]
