@@ -8,7 +8,7 @@
 //! [`Snapshot`], so the two graphs need never be in memory together.
 
 use crate::classes::ClassSummary;
-use crate::ids::{pair_by_id, UNPAIRED};
+use crate::ids::pair_by_id;
 use crate::retained::sparse_group_retained;
 use crate::sites::{Site, SiteKey, SiteMode, Sites};
 use crate::snapshot::Snapshot;
@@ -147,25 +147,21 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
     // deleted and the current one new.
-    let pair = pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0);
-    let same_class = |c: usize, b: u32| base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]);
-    // One pass over the current objects: which are new, and the evidence of one process (the
-    // objects old enough to be in the base, and how many of them are not).
-    let mut is_new = vec![false; g.node_count()];
+    let mut is_new: Vec<bool> = g.self_size.iter().map(|&size| size != 0).collect();
     let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
-    let (mut checked, mut conflicts) = (0u64, 0u64);
-    for (c, &b) in pair.iter().enumerate().filter(|&(c, _)| g.self_size[c] != 0) {
-        let same = b != UNPAIRED && same_class(c, b);
-        if same {
+    pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
+        if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
+            is_new[c] = false;
             let u = &mut unchanged[base.classes[b as usize] as usize];
             *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
-        } else {
-            is_new[c] = true;
         }
-        if g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id {
-            checked += 1;
-            conflicts += !same as u64;
-        }
+    });
+    // The evidence of one process: the objects old enough to be in the base, and how many of
+    // them are not.
+    let (mut checked, mut conflicts) = (0u64, 0u64);
+    for c in (0..g.node_count()).filter(|&c| g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id) {
+        checked += 1;
+        conflicts += is_new[c] as u64;
     }
     let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
     let identity = Identity { same_process, checked, conflicts };

@@ -23,72 +23,89 @@ pub fn ordinals_by_id(ids: &[u32], keep: impl Fn(usize) -> bool) -> Vec<u32> {
     order
 }
 
-/// No partner, in [`pair_by_id`]'s answer.
-pub const UNPAIRED: u32 = u32::MAX;
-
-/// DevTools' merge join of two snapshots' nodes on their ids: for each current node that
-/// `cur_keep` accepts, the base node (one `base_keep` accepts) it pairs with, else
-/// [`UNPAIRED`]. Both sides are walked in id order, equal ids by ordinal, so the occurrences
-/// of a repeated id pair up in turn.
-pub fn pair_by_id(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cur_ids: &[u32], cur_keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
-    pair_through_table(base_ids, &base_keep, cur_ids, &cur_keep).unwrap_or_else(|| pair_by_sorting(base_ids, base_keep, cur_ids, cur_keep))
+/// DevTools' merge join of two snapshots' nodes on their ids: calls `pair(c, b)` for each
+/// current node c that `cur_keep` accepts and the base node b (one `base_keep` accepts) it
+/// pairs with. Both sides are walked in id order, equal ids by ordinal, so the occurrences of
+/// a repeated id pair up in turn. (The pairs come in no particular order.)
+pub fn pair_by_id(
+    base_ids: &[u32],
+    base_keep: impl Fn(usize) -> bool + Sync,
+    cur_ids: &[u32],
+    cur_keep: impl Fn(usize) -> bool + Sync,
+    mut pair: impl FnMut(usize, u32),
+) {
+    if !pair_through_table(base_ids, &base_keep, cur_ids, &cur_keep, &mut pair) {
+        pair_by_sorting(base_ids, base_keep, cur_ids, cur_keep, pair);
+    }
 }
 
 /// The merge join itself, over both sides sorted by id.
-fn pair_by_sorting(base_ids: &[u32], base_keep: impl Fn(usize) -> bool + Sync, cur_ids: &[u32], cur_keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
+fn pair_by_sorting(
+    base_ids: &[u32],
+    base_keep: impl Fn(usize) -> bool + Sync,
+    cur_ids: &[u32],
+    cur_keep: impl Fn(usize) -> bool + Sync,
+    mut pair: impl FnMut(usize, u32),
+) {
     let (base_order, cur_order) = crate::threads::both(true, || ordinals_by_id(base_ids, &base_keep), || ordinals_by_id(cur_ids, cur_keep));
-    let mut pair = vec![UNPAIRED; cur_ids.len()];
     let (mut i, mut j) = (0, 0);
     while let (Some(&b), Some(&c)) = (base_order.get(i), cur_order.get(j)) {
         match base_ids[b as usize].cmp(&cur_ids[c as usize]) {
             std::cmp::Ordering::Equal => {
-                pair[c as usize] = b;
+                pair(c as usize, b);
                 (i, j) = (i + 1, j + 1);
             }
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
         }
     }
-    pair
 }
 
 /// The same pairs without sorting, when no current id repeats (V8's never do): a table from
-/// id to current node, read in the base's node order, so that a base id seen again finds its
-/// partner taken, as in the merge join. V8 numbers heap objects with odd ids, one counter
-/// stepping by two, so the table is indexed by id / 2 (4 B a slot, at most 2 slots per current
-/// node); even ids (embedder objects), and any beyond the table, are looked up in a sorted list.
-/// None if a current id repeats.
-fn pair_through_table(base_ids: &[u32], base_keep: &impl Fn(usize) -> bool, cur_ids: &[u32], cur_keep: &impl Fn(usize) -> bool) -> Option<Vec<u32>> {
+/// id to current node, read in the base's node order, a slot emptied once its node is paired,
+/// so that a base id seen again finds no partner, as in the merge join. V8 numbers heap
+/// objects with odd ids, one counter stepping by two, so the table is indexed by id / 2 (4 B
+/// a slot, at most 2 slots per current node); even ids (embedder objects), and any beyond the
+/// table, are looked up in a sorted list. False, and no pair made, if a current id repeats.
+fn pair_through_table(
+    base_ids: &[u32],
+    base_keep: &impl Fn(usize) -> bool,
+    cur_ids: &[u32],
+    cur_keep: &impl Fn(usize) -> bool,
+    pair: &mut impl FnMut(usize, u32),
+) -> bool {
     let n = cur_ids.len();
     let odd = |id: u32| id & 1 == 1;
     // Slot: 1 + the current node, 0 for none. Zeroed memory: the pages no id reaches are
     // never touched.
     let mut table = vec![0u32; 2 * n + 1024];
+    // Current nodes whose ids have no slot, and (once paired) none.
     let mut rest: Vec<(u32, u32)> = Vec::new();
     for c in (0..n).filter(|&c| cur_keep(c)) {
         let id = cur_ids[c];
         match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
-            Some(&mut taken) if taken != 0 => return None,
+            Some(&mut taken) if taken != 0 => return false,
             Some(slot) => *slot = c as u32 + 1,
             None => rest.push((id, c as u32)),
         }
     }
     rest.sort_unstable();
     if rest.windows(2).any(|w| w[0].0 == w[1].0) {
-        return None;
+        return false;
     }
-    let mut pair = vec![UNPAIRED; n];
+    const PAIRED: u32 = u32::MAX;
     for b in (0..base_ids.len()).filter(|&b| base_keep(b)) {
         let id = base_ids[b];
-        let c = match table.get(id as usize / 2).filter(|_| odd(id)) {
-            Some(&slot) => slot.checked_sub(1),
-            None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| rest[k].1),
+        let partner = match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
+            // (Written only if set: a page no current id reached stays untouched.)
+            Some(slot) => slot.checked_sub(1).inspect(|_| *slot = 0),
+            None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| std::mem::replace(&mut rest[k].1, PAIRED)).filter(|&c| c != PAIRED),
         };
-        if let Some(c) = c.filter(|&c| pair[c as usize] == UNPAIRED) {
-            pair[c as usize] = b as u32;
+        if let Some(c) = partner {
+            pair(c as usize, b as u32);
         }
     }
-    Some(pair)
+    true
 }
 
 #[cfg(test)]
@@ -116,17 +133,29 @@ mod tests {
     fn the_table_pairs_as_the_merge_join_does() {
         use super::{pair_by_id, pair_by_sorting, pair_through_table};
         use proptest::prelude::*;
+        // Each current node's partner (u32::MAX for none), as the pairs come.
+        let partners = |cur: &[u32], pairs: &mut dyn FnMut(&mut dyn FnMut(usize, u32))| {
+            let mut partner = vec![u32::MAX; cur.len()];
+            pairs(&mut |c, b| {
+                assert_eq!(partner[c], u32::MAX, "paired twice");
+                partner[c] = b;
+            });
+            partner
+        };
         let ids = || proptest::collection::vec(prop_oneof![0u32..400, Just(u32::MAX), (0u32..8).prop_map(|k| u32::MAX - 2 * k)], 0..300);
         proptest!(|(base in ids(), cur in ids(), skip in 1usize..9)| {
             let keep = |i: usize| i % skip != 1;
-            let expected = pair_by_sorting(&base, keep, &cur, keep);
-            prop_assert_eq!(pair_by_id(&base, keep, &cur, keep), expected.clone());
+            let expected = partners(&cur, &mut |f| pair_by_sorting(&base, keep, &cur, keep, f));
+            prop_assert_eq!(partners(&cur, &mut |f| pair_by_id(&base, keep, &cur, keep, f)), expected.clone());
             // Without repeats in the current ids, the table answers.
             let mut unique = cur.clone();
             let mut seen = std::collections::HashSet::new();
             unique.retain(|id| seen.insert(*id));
-            let expected = pair_by_sorting(&base, keep, &unique, keep);
-            prop_assert_eq!(pair_through_table(&base, &keep, &unique, &keep), Some(expected));
+            let expected = partners(&unique, &mut |f| pair_by_sorting(&base, keep, &unique, keep, f));
+            let mut answered = true;
+            let by_table = partners(&unique, &mut |mut f| answered = pair_through_table(&base, &keep, &unique, &keep, &mut f));
+            prop_assert!(answered);
+            prop_assert_eq!(by_table, expected);
         });
     }
 }
