@@ -256,6 +256,42 @@ pub struct Graph {
     /// Script names by script id (see `sites::script_names`), found on first use: from the
     /// functions' edges, so before a snapshot that keeps only its classes drops their names.
     pub(crate) scripts: std::sync::OnceLock<std::collections::HashMap<u32, String>>,
+    /// Whether the values of string objects are gone (see [`Graph::drop_string_values`]).
+    pub(crate) string_values_dropped: bool,
+}
+
+/// What names strings, as columns: the nodes' and edges' types and names, and the functions'.
+pub(crate) struct Namers<'a> {
+    pub node_type: &'a [u8],
+    pub node_name: &'a [u32],
+    pub edge_type: &'a [u8],
+    pub edge_name: &'a [u32],
+    pub functions: &'a [FunctionInfo],
+}
+
+impl Namers<'_> {
+    /// Which of the first `len` strings name anything but string objects (whose names are
+    /// their values).
+    pub fn in_use(&self, node_kinds: NodeKinds, edge_kinds: EdgeKinds, len: usize) -> Vec<bool> {
+        let values = [node_kinds.string, node_kinds.concatenated_string, node_kinds.sliced_string];
+        let (element, hidden) = (edge_kinds.element, edge_kinds.hidden);
+        // A byte per string, not a bit: stores, rather than read-modify-writes that wait for
+        // the one before when names repeat. Slot `len` takes the indices that name nothing.
+        let mut keep = vec![false; len + 1];
+        let mut mark = |i: u32, names: bool| keep[if names && (i as usize) < len { i as usize } else { len }] = true;
+        for (t, &name) in self.node_type.iter().zip(self.node_name) {
+            mark(name, !values.contains(t));
+        }
+        for (&t, &name) in self.edge_type.iter().zip(self.edge_name) {
+            mark(name, t != element && t != hidden);
+        }
+        for f in self.functions {
+            mark(f.name, true);
+            mark(f.script_name, true);
+        }
+        keep.truncate(len);
+        keep
+    }
 }
 
 impl Graph {
@@ -312,27 +348,24 @@ impl Graph {
     /// names. What the graph shows elsewhere keeps its name (classes, properties, functions,
     /// scripts), renumbered; a string object's name reads "". They are most of the strings (1.75
     /// of 1.9 million, 59 of 60 MB in bench's medium snapshot), which a diff does not show unless
-    /// it lists new objects.
+    /// it lists new objects. (A parse may have dropped them as it read the strings: see
+    /// `parse::ParseOptions`.)
     pub fn drop_string_values(&mut self) {
+        if self.string_values_dropped {
+            return;
+        }
+        let namers = Namers { node_type: &self.node_type, node_name: &self.node_name, edge_type: &self.edge_type, edge_name: &self.edge_name, functions: &self.trace.function_infos };
+        let keep = namers.in_use(self.node_kinds, self.edge_kinds, self.strings.len());
+        let renumbered = self.strings.keep_only(&keep);
+        self.rename_strings(&renumbered);
+    }
+
+    /// Renames the strings after their values were dropped: string i is now `renumbered[i]`
+    /// (the dropped ones, and any past them, the last string, an empty one).
+    pub(crate) fn rename_strings(&mut self, renumbered: &[u32]) {
         let k = &self.node_kinds;
         let values = [k.string, k.concatenated_string, k.sliced_string];
         let (element, hidden) = (self.edge_kinds.element, self.edge_kinds.hidden);
-        let len = self.strings.len();
-        // A byte per string, not a bit: stores, rather than read-modify-writes that wait for
-        // the one before when names repeat. Slot `len` takes the indices that name nothing.
-        let mut keep = vec![false; len + 1];
-        let mut mark = |i: u32, names: bool| keep[if names && (i as usize) < len { i as usize } else { len }] = true;
-        for (t, &name) in self.node_type.iter().zip(&self.node_name) {
-            mark(name, !values.contains(t));
-        }
-        for (&t, &name) in self.edge_type.iter().zip(&self.edge_name) {
-            mark(name, t != element && t != hidden);
-        }
-        for f in &self.trace.function_infos {
-            mark(f.name, true);
-            mark(f.script_name, true);
-        }
-        let renumbered = self.strings.keep_only(&keep[..len]);
         let dropped = self.strings.len() as u32 - 1;
         let new = |i: &mut u32| *i = renumbered.get(*i as usize).copied().unwrap_or(dropped);
         for (t, name) in self.node_type.iter().zip(&mut self.node_name) {
@@ -353,6 +386,7 @@ impl Graph {
             new(&mut f.name);
             new(&mut f.script_name);
         }
+        self.string_values_dropped = true;
     }
 
     /// Bytes the graph holds on the heap.

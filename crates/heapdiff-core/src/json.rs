@@ -515,20 +515,37 @@ impl<'p, R: Read> JsonReader<'p, R> {
         Ok(String::from_utf8(out).unwrap_or_default())
     }
 
-    /// Reads `["a", "b", ...]`, appending each decoded string to `bytes` and its end to `ends`.
-    pub fn string_array(&mut self, bytes: &mut Vec<u8>, ends: &mut Vec<u64>) -> Result<()> {
+    /// Reads `["a", "b", ...]`, appending each decoded string that `keep` accepts (by index) to
+    /// `bytes` and its end to `ends`; the others are read and checked all the same. Returns how
+    /// many strings there were.
+    pub fn string_array(&mut self, bytes: &mut Vec<u8>, ends: &mut Vec<u64>, keep: impl Fn(usize) -> bool) -> Result<usize> {
         self.expect(b'[', "'[' opening the strings array")?;
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
             self.pos += 1;
-            return Ok(());
+            return Ok(0);
         }
+        let mut count = 0;
         loop {
+            let start = bytes.len();
             self.string_into(bytes)?;
-            ends.push(bytes.len() as u64);
-            if !self.comma_or(b']', "',' or ']' in the strings array")? {
-                return Ok(());
+            if keep(count) {
+                ends.push(bytes.len() as u64);
+            } else {
+                // Read and checked, then let go: its bytes' room serves the next string.
+                bytes.truncate(start);
             }
+            count += 1;
+            if !self.comma_or(b']', "',' or ']' in the strings array")? {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Reports the progress so far (what the reader has parsed), as a refill does.
+    pub fn report(&mut self) {
+        if let Some(p) = self.progress.as_mut() {
+            p(self.base + self.pos as u64);
         }
     }
 

@@ -44,7 +44,7 @@ pub use distances::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use error::{Error, ErrorKind, Result};
 pub use leaks::{holdings, suspects, Holding, Suspect, Suspects};
 pub use graph::{FunctionInfo, Graph, Location, TraceNode};
-pub use parse::{parse, parse_file, parse_file_on, Cores};
+pub use parse::{parse, parse_file, parse_file_with, Cores, ParseOptions};
 pub use retained::RetainedSizes;
 pub use snapshot::{DistancesWhen, EdgeInfo, Keep, NodeInfo, OpenOptions, Progress, RetainerPath, Snapshot, Summary};
 pub use stats::Statistics;

@@ -12,7 +12,7 @@
 //! left parsing alone at the end.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{EdgeKinds, FunctionInfo, Graph, Location, NodeKinds, Strings, Trace, TraceNode};
+use crate::graph::{EdgeKinds, FunctionInfo, Graph, Location, Namers, NodeKinds, Strings, Trace, TraceNode};
 use crate::json::{JsonReader, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -24,11 +24,22 @@ use std::time::Duration;
 /// Parses the snapshot at `path`; errors name the file. `progress` is called with the number
 /// of bytes read so far.
 pub fn parse_file(path: &Path, progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
-    parse_file_on(path, progress, Cores::Own)
+    parse_file_with(path, progress, ParseOptions::default())
 }
 
-/// [`parse_file`], on the threads `cores` allow.
-pub fn parse_file_on(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>, cores: Cores) -> Result<Graph> {
+/// How a file is parsed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    pub cores: Cores,
+    /// Drop the values of string objects as the strings are read, the other strings renumbered
+    /// (what [`Graph::drop_string_values`] does after a parse), so that they never take memory.
+    /// The strings come after the arrays in V8's files: their reader waits for the arrays'
+    /// threads, to know which strings name anything else.
+    pub drop_string_values: bool,
+}
+
+/// [`parse_file`], as `options` ask.
+pub fn parse_file_with(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>, options: ParseOptions) -> Result<Graph> {
     let file = File::open(path).map_err(|e| cannot_open(e, path))?;
     let metadata = file.metadata().ok();
     // Only a regular file can be read again from an offset (not a pipe such as `<(gunzip …)`).
@@ -43,11 +54,12 @@ pub fn parse_file_on(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>, cor
             p(high);
         }
     };
-    let parsed = match read(file, Some(&mut clamped), Some(path).filter(|_| regular), true, cores) {
-        // The guess was wrong (an odd file): again, without guessing.
+    let parsed = match read(file, Some(&mut clamped), Some(path).filter(|_| regular), true, options) {
+        // The guess was wrong, or the strings were read before a list that names some (an odd
+        // file): again, without guessing or dropping.
         Ok(None) => File::open(path)
             .map_err(|e| cannot_open(e, path))
-            .and_then(|file| read(file, Some(&mut clamped), Some(path), false, cores)),
+            .and_then(|file| read(file, Some(&mut clamped), Some(path), false, ParseOptions { drop_string_values: false, ..options })),
         other => other,
     };
     parsed.map(|graph| graph.expect("a parse without guesses")).map_err(|e| e.with_file(path))
@@ -55,7 +67,7 @@ pub fn parse_file_on(path: &Path, mut progress: Option<&mut dyn FnMut(u64)>, cor
 
 /// Parses a snapshot from any reader, on this thread alone.
 pub fn parse<R: Read>(src: R, progress: Option<&mut dyn FnMut(u64)>) -> Result<Graph> {
-    read(Unseekable(src), progress, None, false, Cores::Own).map(|graph| graph.expect("a parse without guesses"))
+    read(Unseekable(src), progress, None, false, ParseOptions::default()).map(|graph| graph.expect("a parse without guesses"))
 }
 
 fn cannot_open(e: std::io::Error, path: &Path) -> Error {
@@ -140,13 +152,30 @@ pub enum Cores {
     Shared,
 }
 
+/// A thread parsing an array: running, or done with its outcome.
+enum Thread<'s> {
+    Running(ScopedJoinHandle<'s, Result<(Section, u64)>>),
+    Done(Result<(Section, u64)>),
+}
+
+impl Thread<'_> {
+    /// Waits for the thread, if running, reporting progress meanwhile (see [`wait`]).
+    fn finish(&mut self, report: impl FnMut()) {
+        if let Thread::Running(_) = self {
+            // (The placeholder stands only until the thread is joined, just below.)
+            let Thread::Running(t) = std::mem::replace(self, Thread::Done(Err(format_err(0, "")))) else { unreachable!() };
+            *self = Thread::Done(wait(t, report));
+        }
+    }
+}
+
 /// The parse; with `path` (the file `src` reads), the big arrays go to threads of their own.
 ///
 /// With `guess`, this thread guesses where the arrays end (see [`find_arrays`]) and goes on
 /// from there at once while the threads parse them; where they end checks the guess, and
 /// `None` means it was wrong. Without (or when it cannot guess), it skips each array a thread
 /// parses by finding its `]`, which costs a read of the array.
-fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path: Option<&Path>, guess: bool, cores: Cores) -> Result<Option<Graph>> {
+fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path: Option<&Path>, guess: bool, options: ParseOptions) -> Result<Option<Graph>> {
     // Bytes done: what this thread parsed, less what it skipped, plus what the threads parsed.
     let skipped = AtomicU64::new(0);
     let threads_read = AtomicU64::new(0);
@@ -180,7 +209,7 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
         // is long, on two: this thread reads the first side and appends the second's.
         let spawn = |path: &Path, array: fn(Part) -> Array, at: u64, close: Option<u64>, h: Header| {
             let path = path.to_owned();
-            let middle = close.filter(|_| cores == Cores::Own).and_then(|close| split_point(&path, at, close));
+            let middle = close.filter(|_| options.cores == Cores::Own).and_then(|close| split_point(&path, at, close));
             scope.spawn(move || -> Result<(Section, u64)> {
                 if let Some(middle) = middle {
                     let (second_path, second_h) = (path.clone(), h.clone());
@@ -202,7 +231,7 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
         let mut r = JsonReader::new(src, Some(&mut report));
         let mut p = Parser::default();
         // Each thread with, if guessed, where its array should end.
-        let mut threads = Vec::new();
+        let mut threads: Vec<(Thread, Option<u64>)> = Vec::new();
         let mut guessed = false;
         let mut again = false;
         let mut members = || -> Result<u64> {
@@ -235,14 +264,14 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                                     };
                                     match arrays {
                                         Some(a) => {
-                                            threads.push((spawn(path, Array::Nodes, at, Some(a.nodes_close), h.clone()), Some(a.nodes_close + 1)));
-                                            threads.push((spawn(path, Array::Edges, a.edges_at, Some(a.edges_close), h), Some(a.edges_close + 1)));
+                                            threads.push((Thread::Running(spawn(path, Array::Nodes, at, Some(a.nodes_close), h.clone())), Some(a.nodes_close + 1)));
+                                            threads.push((Thread::Running(spawn(path, Array::Edges, a.edges_at, Some(a.edges_close), h)), Some(a.edges_close + 1)));
                                             r.jump(a.edges_close + 1)?;
                                             skipped.fetch_add(a.nodes_close + 1 - at + a.edges_close + 1 - a.edges_at, Ordering::Relaxed);
                                             guessed = true;
                                         }
                                         None => {
-                                            threads.push((spawn(path, array, at, None, h), None));
+                                            threads.push((Thread::Running(spawn(path, array, at, None, h)), None));
                                             r.skip_uint_array()?;
                                             skipped.fetch_add(r.offset() - at, Ordering::Relaxed);
                                         }
@@ -251,10 +280,21 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                             }
                         }
                         "strings" => {
-                            r.string_array(&mut p.string_bytes, &mut p.string_ends)?;
-                            p.seen_strings = true;
+                            let keep = if options.drop_string_values {
+                                // The arrays' threads first: their names tell which to keep.
+                                threads.iter_mut().for_each(|(t, _)| t.finish(|| r.report()));
+                                p.names_in_use(&threads)
+                            } else {
+                                None
+                            };
+                            p.strings(&mut r, keep)?;
                         }
                         "locations" => p.locations(&mut r, key_at)?,
+                        // Names strings, which were read without those only these name.
+                        "trace_function_infos" if p.renumbered.is_some() => {
+                            again = true;
+                            return Ok(0);
+                        }
                         "trace_function_infos" => p.function_infos(&mut r, key_at)?,
                         "trace_tree" => p.trace_tree(&mut r)?,
                         "samples" => p.samples(&mut r)?,
@@ -281,8 +321,9 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
         let mut error = result.as_ref().err().cloned();
         let mut wrong = again;
         let mut first_error = None;
-        for (t, expected) in threads {
-            let outcome = wait(t, || report(done));
+        for (mut t, expected) in threads {
+            t.finish(|| report(done));
+            let Thread::Done(outcome) = t else { unreachable!("finished") };
             if wrong || first_error.is_some() {
                 continue;
             }
@@ -562,6 +603,11 @@ struct Parser {
     seen_strings: bool,
     string_bytes: Vec<u8>,
     string_ends: Vec<u64>,
+    /// How many strings the file has (some may have been let go).
+    string_count: usize,
+    /// If the strings were read keeping only those named other than by string objects: each
+    /// string's index among those kept (see [`Graph::rename_strings`]).
+    renumbered: Option<Vec<u32>>,
     locations: Vec<Location>,
     trace: Trace,
     /// The largest string index referred to, with the offset of its first use, checked once
@@ -626,6 +672,42 @@ impl Parser {
 
     fn note_string(&mut self, index: u32, at: u64) {
         self.max_string = later_max(self.max_string, Some((index, at)));
+    }
+
+    /// Which strings the arrays (parsed here or by `threads`, all done) and the functions name
+    /// other than as string objects' values; None unless both arrays are known and sound.
+    fn names_in_use(&self, threads: &[(Thread, Option<u64>)]) -> Option<Vec<bool>> {
+        let header = self.header.as_ref()?;
+        let (mut nodes, mut edges) = (self.nodes.as_ref(), self.edges.as_ref());
+        for (t, expected) in threads {
+            match t {
+                Thread::Done(Ok((section, end))) if expected.is_none_or(|x| *end == x) => match section {
+                    Section::Nodes(n) => nodes = Some(n),
+                    Section::Edges(e) => edges = Some(e),
+                },
+                _ => return None,
+            }
+        }
+        let (nodes, edges) = (nodes?, edges?);
+        let namers = Namers { node_type: &nodes.node_type, node_name: &nodes.node_name, edge_type: &edges.edge_type, edge_name: &edges.edge_name, functions: &self.trace.function_infos };
+        // Every name is at most the largest seen; a larger one errs once the strings are known.
+        let len = [nodes.max_name, edges.max_name, self.max_string].into_iter().flatten().map(|(m, _)| m as usize + 1).max().unwrap_or(0);
+        Some(namers.in_use(NodeKinds::resolve(&header.node_types), EdgeKinds::resolve(&header.edge_types), len))
+    }
+
+    /// The strings array, all of it or (with `keep`) only the strings it accepts, the others
+    /// sharing one last, empty string.
+    fn strings<R: Read>(&mut self, r: &mut JsonReader<R>, keep: Option<Vec<bool>>) -> Result<()> {
+        let kept = |i: usize| keep.as_ref().is_none_or(|k| k.get(i) == Some(&true));
+        self.string_count = r.string_array(&mut self.string_bytes, &mut self.string_ends, kept)?;
+        self.seen_strings = true;
+        if let Some(keep) = keep {
+            let kept = self.string_ends.len() as u32;
+            let mut next = 0..kept;
+            self.renumbered = Some((0..self.string_count).map(|i| if keep.get(i) == Some(&true) { next.next().expect("a kept string") } else { kept }).collect());
+            self.string_ends.push(self.string_bytes.len() as u64);
+        }
+        Ok(())
     }
 
     fn add(&mut self, section: Section) {
@@ -811,8 +893,8 @@ impl Parser {
             return Err(format_err(end, "expected a 'strings' array before the end of the file"));
         }
         if let Some((m, off)) = self.max_string {
-            if m as usize >= self.string_ends.len() {
-                return Err(format_err(off, format!("expected a string index below {} (the strings count), found {m}", self.string_ends.len())));
+            if m as usize >= self.string_count {
+                return Err(format_err(off, format!("expected a string index below {} (the strings count), found {m}", self.string_count)));
             }
         }
         // The counts become the offsets in place (there is room for the one more).
@@ -832,7 +914,7 @@ impl Parser {
         }
         let node_kinds = NodeKinds::resolve(&header.node_types);
         let edge_kinds = EdgeKinds::resolve(&header.edge_types);
-        Ok(Graph {
+        let mut graph = Graph {
             node_type: nodes.node_type,
             node_name: nodes.node_name,
             node_id: nodes.node_id,
@@ -852,7 +934,12 @@ impl Parser {
             trace: self.trace,
             extra_native_bytes: header.extra_native_bytes,
             scripts: Default::default(),
-        })
+            string_values_dropped: false,
+        };
+        if let Some(renumbered) = self.renumbered {
+            graph.rename_strings(&renumbered);
+        }
+        Ok(graph)
     }
 }
 

@@ -8,7 +8,7 @@ use crate::dominators::{self, DominatedNodes, Dominators, EssentialEdges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::diff::Census;
 use crate::graph::Graph;
-use crate::parse::Cores;
+use crate::parse::{Cores, ParseOptions};
 use crate::paths;
 use crate::retained::{self, RetainedSizes};
 use crate::roots::{self, ROOT};
@@ -148,15 +148,17 @@ impl Snapshot {
     /// [`Snapshot::open`], as `options` ask.
     pub fn open_with(path: &Path, mut progress: Option<Progress>, options: OpenOptions) -> Result<Snapshot> {
         let _busy = Busy::enter();
+        // What a diff does not show goes as early as it can: the string values as they are read.
+        let parse = ParseOptions { cores: options.cores, drop_string_values: options.keep == Keep::Classes };
         let total = std::fs::metadata(path)
             .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open: {e}")).with_file(path))?
             .len();
         let graph = match progress.as_mut() {
             Some(p) => {
                 let mut bytes = |done: u64| p("parse", done, total);
-                crate::parse::parse_file_on(path, Some(&mut bytes), options.cores)?
+                crate::parse::parse_file_with(path, Some(&mut bytes), parse)?
             }
-            None => crate::parse::parse_file_on(path, None, options.cores)?,
+            None => crate::parse::parse_file_with(path, None, parse)?,
         };
         Ok(Snapshot::analyze_busy(graph, progress, Busy::alone() && options.keep == Keep::All, options))
     }

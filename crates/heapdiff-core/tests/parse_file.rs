@@ -4,7 +4,7 @@
 
 mod common;
 use common::Builder;
-use heapdiff_core::{parse, parse_file, parse_file_on, Cores, Graph};
+use heapdiff_core::{parse, parse_file, parse_file_with, Cores, Graph, ParseOptions};
 
 #[test]
 fn a_file_parses_as_memory_does_with_growing_progress() {
@@ -27,7 +27,7 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     let from_file = parse_file(&path, Some(&mut |done| reports.push(done)));
     // With the cores shared, each array on one thread, unsplit: the same graph.
     let mut shared_reports: Vec<u64> = Vec::new();
-    let shared = parse_file_on(&path, Some(&mut |done| shared_reports.push(done)), Cores::Shared);
+    let shared = parse_file_with(&path, Some(&mut |done| shared_reports.push(done)), ParseOptions { cores: Cores::Shared, ..Default::default() });
     std::fs::remove_file(&path).unwrap();
     let g = from_file.unwrap();
     let m = parse(text.as_bytes(), None).unwrap();
@@ -41,6 +41,55 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
     assert!(text.len() > 8 << 20, "only {} bytes", text.len());
     assert!(reports.windows(2).all(|w| w[0] <= w[1]), "progress went back: {reports:?}");
     assert_eq!(reports.last().copied(), Some(text.len() as u64));
+}
+
+/// Dropped as they are read, the string values are those a graph drops once parsed: the same
+/// strings kept, the same names, also where a value is a property's or a function's name
+/// too; and when a list that names strings comes after them (not V8's order), the parse
+/// reads the file again to keep what it names.
+#[test]
+fn string_values_dropped_as_read_are_those_dropped_after() {
+    let mut b = Builder::new();
+    b.node("synthetic", "", 0);
+    for i in 1..30_000 {
+        let (kind, name) = match i % 5 {
+            0 => ("string", format!("value {i}")),
+            1 => ("string", format!("p{}", i % 300)),
+            2 => ("concatenated string", format!("joined {i}")),
+            _ => ("object", format!("Name{}", i % 50)),
+        };
+        b.node(kind, &name, 16);
+        b.edge(i - 1, "property", &format!("p{}", i % 300), i);
+    }
+    let (function, script) = (b.string("value 5"), b.string("app.js"));
+    let infos = format!("[1,{function},{script},1,2,3]");
+    let text = b
+        .build()
+        .replace("\"location_fields\":[", "\"trace_function_info_fields\":[\"function_id\",\"name\",\"script_name\",\"script_id\",\"line\",\"column\"],\"location_fields\":[")
+        .replace("\"trace_function_infos\":[]", &format!("\"trace_function_infos\":{infos}"));
+    let late = text.replace(&format!("\"trace_function_infos\":{infos},\n"), "").replace("]}\n", &format!("],\n\"trace_function_infos\":{infos}}}\n"));
+    assert_ne!(late, text);
+    let path = std::env::temp_dir().join(format!("heapdiff-values-{}.heapsnapshot", std::process::id()));
+    for (text, at_parse) in [(text, true), (late, false)] {
+        std::fs::write(&path, &text).unwrap();
+        let options = ParseOptions { cores: Cores::Shared, drop_string_values: true };
+        let mut dropped = parse_file_with(&path, None, options).unwrap();
+        let mut after = parse_file(&path, None).unwrap();
+        let all = after.strings.len();
+        assert_eq!(dropped.strings.len() < all / 2, at_parse, "{} of {all} strings kept", dropped.strings.len());
+        // (Nothing more to drop after a parse that dropped them.)
+        dropped.drop_string_values();
+        after.drop_string_values();
+        assert_same(&dropped, &after);
+        let strings = |g: &Graph| (0..g.strings.len() as u32).map(|i| g.strings.get(i).to_string()).collect::<Vec<_>>();
+        assert_eq!(strings(&dropped), strings(&after));
+        assert!(strings(&dropped).len() < all / 2);
+        let names = |g: &Graph| g.trace.function_infos.iter().map(|f| (g.strings.get(f.name).to_string(), g.strings.get(f.script_name).to_string())).collect::<Vec<_>>();
+        assert_eq!(names(&dropped), [("value 5".to_string(), "app.js".to_string())]);
+        assert_eq!(names(&after), names(&dropped));
+        assert_eq!((dropped.name(6), dropped.edge_name_str(5)), ("", Some("p6")), "a string's value, also a property's name");
+    }
+    std::fs::remove_file(&path).unwrap();
 }
 
 fn assert_same(g: &Graph, m: &Graph) {
