@@ -135,7 +135,6 @@ const SITE_CLASSES: usize = 5;
 pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let g = current.graph();
     let cur_classes = current.classes();
-    let cur_stats = current.class_stats();
     // Class keys are what match classes across snapshots.
     let mut key_index: HashMap<&str, u32> = HashMap::new();
     for (i, k) in cur_classes.keys.iter().enumerate() {
@@ -168,13 +167,30 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     if !identity.same_process {
         return Diff { identity, classes: histograms(current, base), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
     }
+    // The class rows (and any new objects listed) and the sites need nothing of each other: on
+    // two threads (a diff's compare comes when both snapshots are done, and the cores free).
+    let new_objects = || options.class.as_ref().map_or_else(Vec::new, |name| largest_new_objects(current, &is_new, name, options.class_limit));
+    let ((classes, new_objects), (site_mode, sites)) = crate::threads::both(
+        true,
+        || (class_rows(current, base, &base_to_current, &unchanged, &is_new), new_objects()),
+        || new_object_sites(current, &is_new, options.stack_depth),
+    );
+    Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
+}
+
+/// Per class: the new objects, the deleted ones (every base object less the `unchanged` ones,
+/// per base class), and both snapshots' totals; classes where nothing changed are left out.
+fn class_rows(current: &Snapshot, base: &Census, base_to_current: &[Option<u32>], unchanged: &[(u64, u64)], is_new: &[bool]) -> Vec<ClassDiff> {
+    let g = current.graph();
+    let cur_classes = current.classes();
+    let cur_stats = current.class_stats();
     // Deleted: every base object, less the unchanged ones (each paired once).
     let mut deleted = vec![(0u64, 0u64); base.class_summaries.len()];
     for (&class, &size) in base.classes.iter().zip(base.self_sizes.iter()).filter(|(_, &size)| size != 0) {
         let d = &mut deleted[class as usize];
         *d = (d.0 + 1, d.1 + size as u64);
     }
-    for (d, u) in deleted.iter_mut().zip(&unchanged) {
+    for (d, u) in deleted.iter_mut().zip(unchanged) {
         *d = (d.0 - u.0, d.1 - u.1);
     }
     let mut added = vec![(0u64, 0u64); cur_classes.keys.len()];
@@ -219,13 +235,7 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
         row.freed_size = Some(deleted[b].1);
     }
     classes.retain(|c| c.new_count != Some(0) || c.deleted_count != Some(0) || c.base != c.current);
-
-    let (site_mode, sites) = new_object_sites(current, &is_new, options.stack_depth);
-    let new_objects = match &options.class {
-        Some(name) => largest_new_objects(current, &is_new, name, options.class_limit),
-        None => Vec::new(),
-    };
-    Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
+    classes
 }
 
 /// Per class name (keys hold script ids, which differ between processes): the totals of both.
