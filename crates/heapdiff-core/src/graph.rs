@@ -154,12 +154,10 @@ impl Strings {
     /// Returns each string's new index; the dropped ones share a last, empty string.
     pub fn keep_only(&mut self, keep: &[bool]) -> Vec<u32> {
         debug_assert_eq!(keep.len(), self.len());
-        let mut renumbered = Vec::with_capacity(keep.len());
         let (mut start, mut bytes, mut count) = (0, 0, 0);
         for (i, &keep) in keep.iter().enumerate() {
             let (from, to) = (start, self.ends[i] as usize);
             start = to;
-            renumbered.push(count as u32);
             if keep {
                 self.bytes.copy_within(from..to, bytes);
                 bytes += to - from;
@@ -167,17 +165,12 @@ impl Strings {
                 count += 1;
             }
         }
-        for (new, &keep) in renumbered.iter_mut().zip(keep) {
-            if !keep {
-                *new = count as u32;
-            }
-        }
         self.bytes.truncate(bytes);
         self.bytes.shrink_to_fit();
         self.ends.truncate(count);
         self.ends.push(bytes as u64);
         self.ends.shrink_to_fit();
-        renumbered
+        renumbering(keep.len(), |i| keep[i])
     }
     /// Appends a string (for names the analysis derives) and returns its index.
     pub fn push(&mut self, s: &str) -> u32 {
@@ -185,6 +178,14 @@ impl Strings {
         self.ends.push(self.bytes.len() as u64);
         self.ends.len() as u32 - 1
     }
+}
+
+/// Each of `len` strings' index among those `keep` accepts, in order; the others share the
+/// index after those kept (an empty string, where strings are dropped).
+pub(crate) fn renumbering(len: usize, keep: impl Fn(usize) -> bool) -> Vec<u32> {
+    let kept = (0..len).filter(|&i| keep(i)).count() as u32;
+    let mut next = 0..kept;
+    (0..len).map(|i| if keep(i) { next.next().expect("a kept string") } else { kept }).collect()
 }
 
 /// A `locations` entry: where the constructor or function of a node is defined (0-based).

@@ -12,7 +12,7 @@
 //! left parsing alone at the end.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{EdgeKinds, FunctionInfo, Graph, Location, Namers, NodeKinds, Strings, Trace, TraceNode};
+use crate::graph::{renumbering, EdgeKinds, FunctionInfo, Graph, Location, Namers, NodeKinds, Strings, Trace, TraceNode};
 use crate::json::{JsonReader, Value};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -279,6 +279,12 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                                 }
                             }
                         }
+                        // After strings read without their values: a list that names strings,
+                        // or more strings (an odd file), is read again, keeping every string.
+                        "trace_function_infos" | "strings" if p.renumbered.is_some() => {
+                            again = true;
+                            return Ok(0);
+                        }
                         "strings" => {
                             let keep = if options.drop_string_values {
                                 // The arrays' threads first: their names tell which to keep.
@@ -290,11 +296,6 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                             p.strings(&mut r, keep)?;
                         }
                         "locations" => p.locations(&mut r, key_at)?,
-                        // Names strings, which were read without those only these name.
-                        "trace_function_infos" if p.renumbered.is_some() => {
-                            again = true;
-                            return Ok(0);
-                        }
                         "trace_function_infos" => p.function_infos(&mut r, key_at)?,
                         "trace_tree" => p.trace_tree(&mut r)?,
                         "samples" => p.samples(&mut r)?,
@@ -699,12 +700,12 @@ impl Parser {
     /// sharing one last, empty string.
     fn strings<R: Read>(&mut self, r: &mut JsonReader<R>, keep: Option<Vec<bool>>) -> Result<()> {
         let kept = |i: usize| keep.as_ref().is_none_or(|k| k.get(i) == Some(&true));
-        self.string_count = r.string_array(&mut self.string_bytes, &mut self.string_ends, kept)?;
+        // (A second array, in an odd file read whole, follows the first.)
+        self.string_count += r.string_array(&mut self.string_bytes, &mut self.string_ends, kept)?;
         self.seen_strings = true;
         if let Some(keep) = keep {
-            let kept = self.string_ends.len() as u32;
-            let mut next = 0..kept;
-            self.renumbered = Some((0..self.string_count).map(|i| if keep.get(i) == Some(&true) { next.next().expect("a kept string") } else { kept }).collect());
+            self.renumbered = Some(renumbering(self.string_count, |i| keep.get(i) == Some(&true)));
+            // The dropped share the string after those kept, an empty one.
             self.string_ends.push(self.string_bytes.len() as u64);
         }
         Ok(())

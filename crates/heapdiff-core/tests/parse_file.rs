@@ -45,8 +45,8 @@ fn a_file_parses_as_memory_does_with_growing_progress() {
 
 /// Dropped as they are read, the string values are those a graph drops once parsed: the same
 /// strings kept, the same names, also where a value is a property's or a function's name
-/// too; and when a list that names strings comes after them (not V8's order), the parse
-/// reads the file again to keep what it names.
+/// too; and when a list that names strings, or more strings, come after them (not V8's
+/// order), the parse reads the file again, keeping every string.
 #[test]
 fn string_values_dropped_as_read_are_those_dropped_after() {
     let mut b = Builder::new();
@@ -69,8 +69,11 @@ fn string_values_dropped_as_read_are_those_dropped_after() {
         .replace("\"trace_function_infos\":[]", &format!("\"trace_function_infos\":{infos}"));
     let late = text.replace(&format!("\"trace_function_infos\":{infos},\n"), "").replace("]}\n", &format!("],\n\"trace_function_infos\":{infos}}}\n"));
     assert_ne!(late, text);
+    // A second strings array, after the first.
+    let again = text.replace("]}\n", "],\n\"strings\":[\"more\"]}\n");
+    assert_ne!(again, text);
     let path = std::env::temp_dir().join(format!("heapdiff-values-{}.heapsnapshot", std::process::id()));
-    for (text, at_parse) in [(text, true), (late, false)] {
+    for (text, at_parse) in [(text, true), (late, false), (again, false)] {
         std::fs::write(&path, &text).unwrap();
         let options = ParseOptions { cores: Cores::Shared, drop_string_values: true };
         let mut dropped = parse_file_with(&path, None, options).unwrap();
