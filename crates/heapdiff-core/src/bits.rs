@@ -19,19 +19,14 @@ impl BitSet {
         self.0[i / 64] &= !(1 << (i % 64));
     }
 
+    /// The indices in the set, in order, found a word at a time.
+    pub fn present(&self) -> impl Iterator<Item = usize> + '_ {
+        ones(self.0.iter().copied())
+    }
+
     /// The indices below `len` that are not in the set, in order, found a word at a time.
     pub fn absent(&self, len: usize) -> impl Iterator<Item = usize> + '_ {
-        let words = self.0.iter().enumerate();
-        words
-            .flat_map(|(w, &bits)| {
-                let mut missing = !bits;
-                std::iter::from_fn(move || {
-                    let bit = (missing != 0).then(|| missing.trailing_zeros() as usize)?;
-                    missing &= missing - 1;
-                    Some(w * 64 + bit)
-                })
-            })
-            .take_while(move |&i| i < len)
+        ones(self.0.iter().map(|&bits| !bits)).take_while(move |&i| i < len)
     }
 
     #[inline]
@@ -40,16 +35,28 @@ impl BitSet {
     }
 }
 
+/// The positions of the ones in a sequence of words (word w's bit b: w * 64 + b).
+fn ones(words: impl Iterator<Item = u64>) -> impl Iterator<Item = usize> {
+    words.enumerate().flat_map(|(w, mut bits)| {
+        std::iter::from_fn(move || {
+            let bit = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+            bits &= bits - 1;
+            Some(w * 64 + bit)
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::BitSet;
 
     #[test]
-    fn absent_lists_the_indices_not_in_the_set_below_len() {
+    fn present_and_absent_list_the_indices_in_and_not_in_the_set_below_len() {
         for len in [0, 1, 63, 64, 65, 130, 200] {
             let mut set = BitSet::new(len);
             let members: Vec<usize> = (0..len).filter(|i| i % 3 != 0 && !(64..128).contains(i) || *i == 64).collect();
             members.iter().for_each(|&i| set.insert(i));
+            assert_eq!(set.present().collect::<Vec<usize>>(), members, "len {len}");
             let absent: Vec<usize> = set.absent(len).collect();
             let expected: Vec<usize> = (0..len).filter(|i| !members.contains(i)).collect();
             assert_eq!(absent, expected, "len {len}");

@@ -86,19 +86,24 @@ pub struct Dominators {
 }
 
 /// The dominators' working arrays, which can be made before the essential edges are known
-/// (they take a while to fault in): vertices are numbered 1..=n as in the paper, 0 meaning
-/// "none", and vertex v is node v - 1.
+/// (they take a while to fault in). Vertices are numbered 1..=n in DFS preorder, 0 meaning
+/// "none", and every array but `number` is indexed by that number: the semidominator loop
+/// runs down the numbers and the tree is built up them, so they read and write these arrays
+/// in order rather than at random nodes.
 pub struct Workspace {
-    parent: Vec<u32>,
-    semi: Vec<u32>,
+    /// Each node's number, at `node + 1`.
+    number: Vec<u32>,
+    /// The node of each number, plus one.
     vertex: Vec<u32>,
-    label: Vec<u32>,
+    /// The number of each number's DFS parent.
+    parent: Vec<u32>,
     /// When w's semidominator is computed (in reverse preorder), a predecessor numbered before
     /// w is not linked yet and offers its own number, so only the smallest of those matters:
-    /// the DFS notes it (in `label`, free until then) as it meets each edge, and it is folded
-    /// into `semi` after. Only predecessors numbered after w need a list: the DFS counts them
-    /// (`first_pred[w]`), and one pass over the edges fills the lists. The DFS tree's own
-    /// edges are of the first kind: about 4 B per node less at this, the analysis's peak.
+    /// the DFS notes it as it meets each edge, and it becomes w's first semidominator. Only
+    /// predecessors numbered after w need a list: the DFS counts them (`first_pred`), and one
+    /// pass over the edges fills the lists. The DFS tree's own edges are of the first kind:
+    /// about 4 B per node less at this, the analysis's peak.
+    lowest: Vec<u32>,
     first_pred: Vec<u32>,
     /// Room for those lists (memory the graph no longer needs, or none).
     preds: Vec<u32>,
@@ -109,7 +114,9 @@ impl Workspace {
     pub fn new(graph: &Graph, preds: Vec<u32>) -> Workspace {
         let len = graph.node_count() + 1;
         let zeroed = crate::memory::zeroed::<u32>;
-        Workspace { parent: zeroed(len), semi: zeroed(len), vertex: zeroed(len), label: vec![u32::MAX; len], first_pred: zeroed(len), preds }
+        // The arrays by number are written in order, as the DFS numbers: no zeros needed.
+        let by_number = || Vec::with_capacity(len);
+        Workspace { number: zeroed(len), vertex: by_number(), parent: by_number(), lowest: by_number(), first_pred: zeroed(len), preds }
     }
 }
 
@@ -120,30 +127,31 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
     if n == 0 {
         return Dominators { idom: Vec::new(), preorder: Vec::new(), spare: Vec::new() };
     }
-    let Workspace { mut parent, mut semi, mut vertex, mut label, mut first_pred, preds } = workspace;
-    let len = n + 1;
-    let mut count = 0u32;
+    let Workspace { mut number, mut vertex, mut parent, mut lowest, mut first_pred, preds } = workspace;
+    // Entry 0 of the arrays by number: "none".
+    vertex.push(0);
+    parent.push(0);
+    lowest.push(u32::MAX);
     // The nodes with no essential retainer, which hang off the root. They are among those the
     // root cannot reach (it reaches the others by essential edges), as are their would-be
     // essential retainers: so they are found once the DFS from the root is done.
     let mut orphans = None;
     {
         let mut t = Dfs {
-            parent: &mut parent,
-            semi: &mut semi,
+            number: &mut number,
             vertex: &mut vertex,
-            lowest: &mut label,
+            parent: &mut parent,
+            lowest: &mut lowest,
             later: &mut first_pred,
-            count: &mut count,
             stack: Vec::new(),
         };
         let r = ROOT + 1;
         t.run(graph, &mut essential, r);
         // Nodes whose every retainer is inessential (weak-only) hang off the root, with the
         // nodes reachable from them.
-        if (*t.count as usize) < n {
+        if t.count() < n {
             let mut retained = BitSet::new(n);
-            for from in (0..n as u32).filter(|&from| t.semi[from as usize + 1] == 0) {
+            for from in (0..n as u32).filter(|&from| t.number[from as usize + 1] == 0) {
                 for e in graph.edges(from).filter(|&e| essential.contains(e)) {
                     retained.insert(graph.edge_to[e] as usize);
                 }
@@ -151,9 +159,9 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
             let mut found = BitSet::new(n);
             for v in 1..=n as u32 {
                 let node = (v - 1) as usize;
-                if t.semi[v as usize] == 0 && !retained.contains(node) {
+                if t.number[v as usize] == 0 && !retained.contains(node) {
                     found.insert(node);
-                    t.parent[v as usize] = r;
+                    t.visit(v, 1, u32::MAX);
                     t.run(graph, &mut essential, v);
                 }
             }
@@ -161,102 +169,111 @@ pub fn compute(graph: &Graph, mut essential: EssentialEdges, workspace: Workspac
         }
         // What is left is held only by cliques of unreachable nodes: each one hangs off the
         // root. Their edges (among themselves) are met once all are numbered.
-        let scanned = *t.count;
-        if (scanned as usize) < n {
+        let scanned = t.count();
+        if scanned < n {
             for v in 1..=n as u32 {
-                if t.semi[v as usize] == 0 {
-                    t.parent[v as usize] = r;
-                    t.visit(v);
+                if t.number[v as usize] == 0 {
+                    t.visit(v, 1, u32::MAX);
                 }
             }
-            for i in scanned + 1..=*t.count {
-                let v = t.vertex[i as usize];
+            for i in scanned + 1..=t.count() {
+                let v = t.vertex[i];
                 for e in graph.edges(v - 1) {
-                    if essential.contains(e) && !t.meet(v, graph.edge_to[e] + 1) {
+                    if essential.contains(e) && !t.meet(i as u32, graph.edge_to[e] + 1) {
                         essential.remove(e);
                     }
                 }
             }
         }
     }
-    let r = ROOT + 1;
-    // The DFS left only the edges from predecessors numbered after their targets.
+    let count = vertex.len() - 1;
+    // The DFS left only the edges from predecessors numbered after their targets: listed by
+    // the target's number (less one, the lists' key), as the predecessors' numbers.
+    // (Found a word of the set at a time, their sources by walking the edge ranges along.)
     let later_edges = || {
-        let essential = &essential;
-        (0..n as u32).flat_map(move |from| graph.edges(from).filter(|&e| essential.contains(e)).map(move |e| (graph.edge_to[e], from)))
+        let (number, first_edge) = (&number, &graph.first_edge);
+        let mut from = 0;
+        essential.edges.present().map(move |e| {
+            while first_edge[from + 1] as usize <= e {
+                from += 1;
+            }
+            (number[graph.edge_to[e] as usize + 1] - 1, number[from + 1])
+        })
     };
-    let (first_pred, mut preds) = fill(first_pred, preds, later_edges);
-    // Room handed in may be larger than the lists: the rest goes back before `ancestor` is made.
+    let (mut first_pred, mut preds) = fill(first_pred, preds, later_edges);
+    // Room handed in may be larger than the lists: the rest goes back.
     preds.shrink_to_fit();
-    for (s, low) in semi.iter_mut().zip(label.iter()) {
-        *s = (*s).min(*low);
+    // A number's semidominator starts as the smallest of its own and its predecessors' before it.
+    let mut semi = lowest;
+    for (i, s) in semi.iter_mut().enumerate() {
+        *s = (*s).min(i as u32);
     }
+    let orphan = |i: usize| orphans.as_ref().is_some_and(|o: &BitSet| o.contains(vertex[i] as usize - 1));
+    // Numbers are not needed past the lists: their memory holds the labels.
+    let mut label = number;
 
     // Semidominators as Lengauer–Tarjan computes them, then semi-NCA (Georgiadis): each
     // immediate dominator is the nearest common ancestor, in the tree built so far, of the
     // parent and the semidominator. It needs no buckets, and fresh memory is costly (see the
-    // notes on the machine): `label` becomes the preorder number, and the tree is built in
-    // place of `parent`.
+    // notes on the machine): the tree is built in place of `parent`.
     //
-    // Only the semidominators of the labels are ever compared, never the labels themselves:
-    // a linked vertex's label holds that semidominator (the smallest on its path), so path
-    // compression reads one array, not two at random places.
-    let mut ancestor = crate::memory::zeroed::<u32>(len);
+    // Numbers are linked in decreasing order, so while i's semidominator is computed the
+    // linked ones are those above i: `ancestor` needs no zeros, and takes the place of the
+    // lists' starts, each spent by then (i reads its own and the next one's). Only the
+    // semidominators of the labels are ever compared, never the labels themselves: a linked
+    // number's label holds that semidominator (the smallest on its path), so path compression
+    // reads one array, not two at random places.
     let mut stack: Vec<u32> = Vec::new();
-    // The smallest semidominator on the path from v, a linked vertex (the lists hold only
-    // predecessors numbered after the vertex in hand: each done, and so linked).
-    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32]| -> u32 {
-        // Path compression, iteratively.
-        let mut x = v;
-        stack.clear();
-        while ancestor[ancestor[x as usize] as usize] != 0 {
-            stack.push(x);
-            x = ancestor[x as usize];
-        }
-        while let Some(w) = stack.pop() {
-            let a = ancestor[w as usize] as usize;
-            if label[a] < label[w as usize] {
-                label[w as usize] = label[a];
-            }
-            ancestor[w as usize] = ancestor[a];
-        }
-        label[v as usize]
-    };
+    let ancestor = &mut first_pred;
     for i in (2..=count).rev() {
-        let w = vertex[i as usize];
-        let node = (w - 1) as usize;
-        let (p0, p1) = (first_pred[node] as usize, first_pred[node + 1] as usize);
-        if orphans.as_ref().is_some_and(|o| o.contains(node)) {
-            // An orphan: its only predecessor is taken to be the root.
-            semi[w as usize] = semi[r as usize];
-        }
-        for &pred in &preds[p0..p1] {
-            let s = evaluate(pred + 1, &mut ancestor, &mut label);
-            if s < semi[w as usize] {
-                semi[w as usize] = s;
+        let (p0, p1) = (ancestor[i - 1] as usize, ancestor[i] as usize);
+        // An orphan's only predecessor is taken to be the root.
+        let mut s = if orphan(i) { semi[1] } else { semi[i] };
+        for &v in &preds[p0..p1] {
+            // None is smaller than the root's number.
+            if s == 1 {
+                break;
             }
+            // The smallest semidominator on the path from v, a linked number (the lists hold
+            // only predecessors numbered after i: each done, and so linked). Path compression,
+            // iteratively.
+            let mut x = v;
+            stack.clear();
+            while ancestor[x as usize] as usize > i {
+                stack.push(x);
+                x = ancestor[x as usize];
+            }
+            while let Some(w) = stack.pop() {
+                let a = ancestor[w as usize] as usize;
+                if label[a] < label[w as usize] {
+                    label[w as usize] = label[a];
+                }
+                ancestor[w as usize] = ancestor[a];
+            }
+            s = s.min(label[v as usize]);
         }
-        ancestor[w as usize] = parent[w as usize];
-        label[w as usize] = semi[w as usize];
+        semi[i] = s;
+        ancestor[i] = parent[i];
+        label[i] = s;
     }
-    drop((ancestor, preds, first_pred));
-    let number = &mut label;
-    for i in 1..=count {
-        number[vertex[i as usize] as usize] = i;
-    }
+    drop((first_pred, preds));
     let mut dom = parent;
-    dom[r as usize] = r;
-    for i in 2..=count as usize {
-        let w = vertex[i] as usize;
-        let mut d = dom[w];
-        while number[d as usize] > semi[w] {
+    dom[1] = 1;
+    for i in 2..=count {
+        let mut d = dom[i];
+        while d > semi[i] {
             d = dom[d as usize];
         }
-        dom[w] = d;
+        dom[i] = d;
     }
     drop(semi);
-
-    Dominators { idom: to_nodes(dom, n), preorder: to_nodes(vertex, count as usize), spare: label }
+    // By node: the labels' memory holds the tree.
+    let mut idom = label;
+    for i in 1..=count {
+        idom[vertex[i] as usize - 1] = vertex[dom[i] as usize] - 1;
+    }
+    idom.truncate(n);
+    Dominators { idom, preorder: to_nodes(vertex, count), spare: dom }
 }
 
 /// The first `len` entries after entry 0 of an array of vertices, as nodes, in place: vertex v
@@ -273,51 +290,61 @@ fn to_nodes(mut vertices: Vec<u32>, len: usize) -> Vec<u32> {
 /// each remembering where its vertex's scan stopped (in the stack, cache-warm, rather than in
 /// an array per vertex). Each essential edge is met once, when its source's scan reaches it,
 /// and taken out of the set unless its source is numbered after its target: the set then
-/// lists the predecessors to fill in, with no lookups of numbers.
+/// lists the predecessors to fill in.
 struct Dfs<'a> {
-    parent: &'a mut [u32],
-    semi: &'a mut [u32],
-    vertex: &'a mut [u32],
-    /// The smallest number among each vertex's predecessors numbered before it.
-    lowest: &'a mut [u32],
-    /// How many of each vertex's predecessors are numbered after it.
+    number: &'a mut [u32],
+    vertex: &'a mut Vec<u32>,
+    parent: &'a mut Vec<u32>,
+    /// The smallest number among each number's predecessors numbered before it.
+    lowest: &'a mut Vec<u32>,
+    /// How many of each number's predecessors are numbered after it (the count of key
+    /// `number - 1`, as [`fill`] takes it).
     later: &'a mut [u32],
-    count: &'a mut u32,
     stack: Vec<Frame>,
 }
 
 impl Dfs<'_> {
-    fn visit(&mut self, v: u32) {
-        *self.count += 1;
-        self.semi[v as usize] = *self.count;
-        self.vertex[*self.count as usize] = v;
+    fn count(&self) -> usize {
+        self.vertex.len() - 1
     }
 
-    /// An edge from v to w, both numbered: is v numbered after w?
-    fn meet(&mut self, v: u32, w: u32) -> bool {
-        Self::meet_from(self.semi[v as usize], w, self.semi, self.later, self.lowest)
-    }
-
-    /// An edge to w from the vertex numbered `pv`: is that after w?
+    /// Numbers v, whose DFS parent is numbered `parent` and whose predecessors met so far are
+    /// numbered `lowest` at the least.
     #[inline(always)]
-    fn meet_from(pv: u32, w: u32, semi: &[u32], later: &mut [u32], lowest: &mut [u32]) -> bool {
-        let w = w as usize;
-        if pv > semi[w] {
-            later[w] += 1;
+    fn visit(&mut self, v: u32, parent: u32, lowest: u32) -> u32 {
+        let i = self.vertex.len() as u32;
+        self.number[v as usize] = i;
+        self.vertex.push(v);
+        self.parent.push(parent);
+        self.lowest.push(lowest);
+        i
+    }
+
+    /// An edge from the number `pv` to w, numbered: is `pv` after w?
+    fn meet(&mut self, pv: u32, w: u32) -> bool {
+        let nw = self.number[w as usize];
+        Self::meet_numbered(pv, nw, self.later, self.lowest)
+    }
+
+    #[inline(always)]
+    fn meet_numbered(pv: u32, nw: u32, later: &mut [u32], lowest: &mut [u32]) -> bool {
+        if pv > nw {
+            later[nw as usize] += 1;
             return true;
         }
-        if pv < lowest[w] {
-            lowest[w] = pv;
+        let low = &mut lowest[nw as usize];
+        if pv < *low {
+            *low = pv;
         }
         false
     }
 
     fn run(&mut self, graph: &Graph, essential: &mut EssentialEdges, root: u32) {
-        let frame = |v: u32, pv: u32| Frame { v, pv, e: graph.first_edge[v as usize - 1], end: graph.first_edge[v as usize] };
-        if self.semi[root as usize] == 0 {
-            self.visit(root);
+        let frame = |v: u32, pv: u32| Frame { pv, e: graph.first_edge[v as usize - 1], end: graph.first_edge[v as usize] };
+        if self.number[root as usize] == 0 {
+            self.visit(root, 0, u32::MAX);
         }
-        self.stack.push(frame(root, self.semi[root as usize]));
+        self.stack.push(frame(root, self.number[root as usize]));
         'frames: while let Some(top) = self.stack.last_mut() {
             while top.e < top.end {
                 let e = top.e as usize;
@@ -325,18 +352,17 @@ impl Dfs<'_> {
                 if !essential.contains(e) {
                     continue;
                 }
-                let (v, pv) = (top.v, top.pv);
+                let pv = top.pv;
                 let w = graph.edge_to[e] + 1;
-                if self.semi[w as usize] == 0 {
+                let nw = self.number[w as usize];
+                if nw == 0 {
                     // A tree edge, w's first predecessor met: numbered before it.
                     essential.remove(e);
-                    self.parent[w as usize] = v;
-                    self.lowest[w as usize] = pv;
-                    self.visit(w);
-                    self.stack.push(frame(w, *self.count));
+                    let i = self.visit(w, pv, pv);
+                    self.stack.push(frame(w, i));
                     continue 'frames;
                 }
-                if !Self::meet_from(pv, w, self.semi, self.later, self.lowest) {
+                if !Self::meet_numbered(pv, nw, self.later, self.lowest) {
                     essential.remove(e);
                 }
             }
@@ -347,7 +373,6 @@ impl Dfs<'_> {
 
 /// A vertex on the DFS's path: its number, and where its scan of its edges stands and ends.
 struct Frame {
-    v: u32,
     pv: u32,
     e: u32,
     end: u32,
