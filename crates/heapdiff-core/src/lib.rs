@@ -29,6 +29,8 @@ mod leaks;
 mod memory;
 mod parse;
 mod paths;
+#[cfg(test)]
+mod random;
 mod retained;
 mod roots;
 mod sites;

@@ -236,13 +236,7 @@ mod tests {
     fn a_few_members_sum_as_over_the_whole_tree() {
         // Random trees (each node's dominator numbered before it), random members in a few
         // groups, some deep chains: the sparse walk agrees with the walk of the whole tree.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut next = crate::random::below(0x2545_f491_4f6c_dd1d);
         for round in 0..200 {
             let n = 1 + next(300) as usize;
             let idom: Vec<u32> = (0..n).map(|v| if v == 0 { 0 } else if round % 3 == 0 { v as u32 - 1 } else { next(v as u64) as u32 }).collect();

@@ -84,13 +84,7 @@ mod tests {
         // Random graphs whose edges run both ways in node order: the root's shortcuts and
         // elements name the entries, some edges are weak.
         const TYPES: [&str; 3] = ["element", "shortcut", "weak"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut next = crate::random::below(0x9e37_79b9_7f4a_7c15);
         for _ in 0..300 {
             let n = 2 + next(40) as usize;
             let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
