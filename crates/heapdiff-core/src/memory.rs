@@ -26,3 +26,15 @@ pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
     v.resize(len, T::default());
     v
 }
+
+/// Asks the processor to bring `slice[i]` into its cache, for a load soon after (a hint, with
+/// no effect on results; none outside the slice). A walk that goes where each load says can
+/// ask for several places at once that it would otherwise wait for in turn.
+#[inline(always)]
+pub fn prefetch<T>(slice: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if i < slice.len() {
+        // SAFETY: the address is inside the slice, and a prefetch loads nothing the program sees.
+        unsafe { std::arch::x86_64::_mm_prefetch(slice.as_ptr().add(i) as *const i8, std::arch::x86_64::_MM_HINT_T0) }
+    }
+}
