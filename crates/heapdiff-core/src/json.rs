@@ -319,17 +319,21 @@ impl<'p, R: Read> JsonReader<'p, R> {
                 let (starts, valid) = block.after(before);
                 let mut starts = starts & valid;
                 let mut whole = valid == u64::MAX;
+                let buf = &self.buf[..at + BLOCK_AHEAD];
                 while starts != 0 {
                     let next = at + starts.trailing_zeros() as usize;
                     starts &= starts - 1;
-                    // Its digits end where "," or "\n," before the next value begins.
-                    let len = next - cur - 1 - (self.buf[next - 2] == b'\n') as usize;
-                    let bytes: &[u8; 16] = self.buf[cur..cur + 16].try_into().expect("16 bytes");
                     if cur >= limit {
                         whole = false;
                         break;
                     }
-                    values[m] = match len {
+                    // SAFETY: `buf` holds BLOCK_AHEAD bytes from `at` and `cur < at + 64`, so the
+                    // 16 bytes from `cur` are in it; the value at `cur` has a digit and a comma
+                    // before `next`, so `next - 2` is at least `cur`.
+                    let (after, bytes) = unsafe { (*buf.get_unchecked(next - 2), &*(buf.as_ptr().add(cur) as *const [u8; 16])) };
+                    // Its digits end where "," or "\n," before the next value begins.
+                    let len = next - cur - 1 - (after == b'\n') as usize;
+                    let value = match len {
                         1..=8 => digit_word(bytes, len),
                         9..=15 => {
                             long.push((m, short_uint(bytes, len)));
@@ -340,7 +344,12 @@ impl<'p, R: Read> JsonReader<'p, R> {
                             break;
                         }
                     };
-                    offsets[m] = self.base + cur as u64;
+                    // SAFETY: a block starts with `m < CHUNK` and takes at most 32 values (each
+                    // a digit and a comma at least); the arrays hold CHUNK + 64.
+                    unsafe {
+                        *values.get_unchecked_mut(m) = value;
+                        *offsets.get_unchecked_mut(m) = self.base + cur as u64;
+                    }
                     m += 1;
                     cur = next;
                 }
