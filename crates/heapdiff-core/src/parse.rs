@@ -1099,6 +1099,43 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     Ok(c)
 }
 
+/// Division by a record's width, for offsets that must be multiples of it (`to_node`): by a
+/// multiplication with the inverse of its odd part modulo 2^64, which gives the exact quotient
+/// of a multiple and tells the others apart by its size (Granlund and Montgomery). A hardware
+/// divide per edge cost more than the rest of the edge's checks and stores together, and LLVM
+/// turns a `match` of divisions by constants back into one division by the variable.
+#[derive(Debug, Clone, Copy)]
+struct Multiples {
+    /// The width's trailing zero bits, which a multiple has too.
+    shift: u32,
+    /// The inverse of the odd part, modulo 2^64.
+    inverse: u64,
+    /// The largest quotient by the odd part of a number below 2^64.
+    largest: u64,
+}
+
+impl Multiples {
+    fn of(width: u64) -> Multiples {
+        assert!(width > 0, "a record has fields");
+        let shift = width.trailing_zeros();
+        let odd = width >> shift;
+        // Newton's iteration doubles the correct low bits: 3 (odd × odd ≡ 1 mod 8) to 96.
+        let mut inverse = odd;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inverse)));
+        }
+        Multiples { shift, inverse, largest: u64::MAX / odd }
+    }
+
+    /// `(x / width, whether x is a multiple of width)`; the quotient is meaningful only for a
+    /// multiple. No branch.
+    #[inline(always)]
+    fn divide(self, x: u64) -> (u64, bool) {
+        let quotient = (x >> self.shift).wrapping_mul(self.inverse);
+        (quotient, x.trailing_zeros() >= self.shift && quotient <= self.largest)
+    }
+}
+
 fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<Edges> {
     let l = &h.layout;
     let e = part.capacity(h.edge_count);
@@ -1114,15 +1151,7 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     let type_count = h.edge_types.len() as u64;
     let why = format!("edge_count {} × {} fields", h.edge_count, l.edge_fields);
     let node_values = h.node_count * l.node_fields as u64;
-    let node_fields = l.node_fields as u64;
-    // V8's 7 fields and the older 6 and 5 as constants: a division by a constant is a
-    // multiplication, by a variable a slow divide, and this runs once per edge.
-    let node_of = |to: u64| match node_fields {
-        7 => (to / 7, to % 7),
-        6 => (to / 6, to % 6),
-        5 => (to / 5, to % 5),
-        f => (to / f, to % f),
-    };
+    let offsets_of_nodes = Multiples::of(l.node_fields as u64);
     // One record, with its errors (what a chunk with a value out of range goes through).
     let one = |c: &mut Edges, v: &[u64], off: &[u64]| -> Result<()> {
         let t = v[l.e_type];
@@ -1132,8 +1161,8 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
         let kind = t as u8;
         c.edge_type.push(kind);
         let to = v[l.e_to];
-        let (node, rest) = node_of(to);
-        if to >= node_values || rest != 0 {
+        let (node, multiple) = offsets_of_nodes.divide(to);
+        if to >= node_values || !multiple {
             return Err(format_err(
                 off[l.e_to],
                 format!("expected to_node to be a node offset (a multiple of {} below {node_values}), found {to}", l.node_fields),
@@ -1151,7 +1180,7 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     let u32_max = u32::MAX as u64;
     let values = exact_records(r, h.edge_count, width, "edge", &why, part, |values, offsets| {
         let records = || values.chunks_exact(width);
-        let fine = |v: &[u64]| v[l.e_type] < type_count && v[l.e_name] <= u32_max && v[l.e_to] < node_values && node_of(v[l.e_to]).1 == 0;
+        let fine = |v: &[u64]| v[l.e_type] < type_count && v[l.e_name] <= u32_max && v[l.e_to] < node_values && offsets_of_nodes.divide(v[l.e_to]).1;
         if !records().all(fine) {
             // Some value is out of range: record by record, for the first error in the text.
             for (v, off) in records().zip(offsets.chunks_exact(width)) {
@@ -1162,7 +1191,7 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
         // Each column at once: no call, check or branch per record.
         let count = values.len() / width;
         c.edge_type.extend(records().map(|v| v[l.e_type] as u8));
-        c.edge_to.extend(records().map(|v| node_of(v[l.e_to]).0 as u32));
+        c.edge_to.extend(records().map(|v| offsets_of_nodes.divide(v[l.e_to]).0 as u32));
         c.edge_name.extend(records().map(|v| v[l.e_name] as u32));
         // The first of the chunk's largest string names (element and hidden edges are named
         // by index), if larger than any before: a string name n as n + 1, an index as 0.
@@ -1177,4 +1206,26 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     })?;
     (c.end, c.values) = (r.offset(), values);
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Multiples;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The multiplication gives what division and remainder give, for any width and any
+        /// number: the quotient of every multiple, and no other number taken for one.
+        #[test]
+        fn multiples_divide_as_the_remainder_says(width in 1u64..64, quotient in any::<u64>(), rest in 0u64..64) {
+            let m = Multiples::of(width);
+            for x in [quotient, quotient / width * width, (quotient / width * width).wrapping_add(rest), u64::MAX, 0] {
+                let (q, multiple) = m.divide(x);
+                prop_assert_eq!(multiple, x % width == 0, "{} by {}", x, width);
+                if multiple {
+                    prop_assert_eq!(q, x / width);
+                }
+            }
+        }
+    }
 }
