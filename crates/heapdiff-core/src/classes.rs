@@ -569,7 +569,7 @@ mod tests {
     #[test]
     fn locations_by_node_keep_the_last_entry_of_each_node() {
         let mut next = crate::random::below(0x2545_f491_4f6c_dd1d);
-        // Nodes below each limit: many repeats for the small ones; one to three passes.
+        // Nodes below each limit: many repeats for the small ones, few for the large.
         for limit in [1, 2, 2048, 5_000_000, 1 << 32] {
             let locations: Vec<Location> = (0..3000).map(|i| Location { node: next(limit) as u32, script_id: i, line: 0, column: 0 }).collect();
             // Reversed, a stable sort puts each node's last entry first, which dedup keeps.

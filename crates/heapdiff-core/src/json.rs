@@ -274,6 +274,8 @@ impl<'p, R: Read> JsonReader<'p, R> {
         count: &mut u64,
         f: &mut impl FnMut(&[u64], &[u64]) -> Result<()>,
     ) -> Result<()> {
+        // The block fast path stores unchecked: room for a chunk and one more block's values.
+        assert!(values.len() >= CHUNK + 64 && offsets.len() >= CHUNK + 64, "room for a chunk and a block");
         let mut m = *held;
         loop {
             if m >= CHUNK {
@@ -345,7 +347,7 @@ impl<'p, R: Read> JsonReader<'p, R> {
                         }
                     };
                     // SAFETY: a block starts with `m < CHUNK` and takes at most 32 values (each
-                    // a digit and a comma at least); the arrays hold CHUNK + 64.
+                    // a digit and a comma at least); the arrays hold CHUNK + 64 (asserted above).
                     unsafe {
                         *values.get_unchecked_mut(m) = value;
                         *offsets.get_unchecked_mut(m) = self.base + cur as u64;
