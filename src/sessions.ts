@@ -101,7 +101,7 @@ export interface SessionsOptions {
 }
 
 /** What a session's snapshot is opened with. */
-export type SessionOpenOptions = Pick<OpenOptions, 'distances' | 'keep'>;
+export type SessionOpenOptions = Pick<OpenOptions, 'distances' | 'classRetained' | 'keep'>;
 
 /** What a worker opens its snapshot with: its cores are shared when others open with it. */
 export type WorkerOpenOptions = SessionOpenOptions & Pick<OpenOptions, 'cores'>;

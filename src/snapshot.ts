@@ -125,6 +125,7 @@ export class Snapshot {
 export async function openSnapshot(path: string, options: OpenOptions = {}): Promise<Snapshot> {
   const loader = new native.Loader(path, {
     distancesAtFirstUse: options.distances === 'first-use',
+    classRetainedAtFirstUse: options.classRetained === 'first-use',
     keepOnlyClasses: options.keep === 'classes',
     sharedCores: options.cores === 'shared',
   });

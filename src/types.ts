@@ -100,6 +100,12 @@ export interface OpenOptions {
    */
   distances?: 'opening' | 'first-use';
   /**
+   * When the classes' retained sizes are computed: 'opening' (default); or 'first-use', when
+   * the class summaries, a census or a diff first need them. A diff's current snapshot leaves
+   * them for the compare, which computes them while it pairs the objects.
+   */
+  classRetained?: 'opening' | 'first-use';
+  /**
    * What the snapshot keeps: 'all' (default); or 'classes', what its classes, sizes, dominator
    * tree and allocation sites need, as a diff compares them. With 'classes' the values of
    * string objects (their names) and the edges' names are dropped as soon as the analysis is

@@ -39,15 +39,15 @@ describe('openSnapshot', () => {
     assert.throws(() => snapshot.node(1e9), /no node with ordinal/);
   });
 
-  it('gives the same answers with distances left for first use', async () => {
+  it('gives the same answers with distances and class retained sizes left for first use', async () => {
     const file = await sampleApp();
-    const [opening, firstUse] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use' })]);
+    const [opening, firstUse] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use', classRetained: 'first-use' })]);
     // The distances are not held until something needs them.
     assert.ok(firstUse.summary().memoryBytes < opening.summary().memoryBytes);
     const { memoryBytes: _a, ...summary } = opening.summary();
     const { memoryBytes: _b, ...lazySummary } = firstUse.summary();
     assert.deepEqual(lazySummary, summary);
-    // Class distances come from the distances computed on first use.
+    // Class distances and retained sizes come from what is computed on first use.
     assert.deepEqual(firstUse.classes(), opening.classes());
     const top = opening.largest(20);
     assert.deepEqual(firstUse.largest(20), top);
@@ -57,8 +57,12 @@ describe('openSnapshot', () => {
 
   it('keeping only its classes, holds less and answers what a diff asks as a whole snapshot does', async () => {
     const file = await sampleApp();
-    // As a diff opens it: its cores shared, each big array parsed by one thread, not split.
-    const [whole, lean] = await Promise.all([openSnapshot(file), openSnapshot(file, { distances: 'first-use', keep: 'classes', cores: 'shared' })]);
+    // As a diff opens its current: its cores shared, each big array parsed by one thread, not
+    // split, and its class retained sizes left for the compare.
+    const [whole, lean] = await Promise.all([
+      openSnapshot(file),
+      openSnapshot(file, { distances: 'first-use', classRetained: 'first-use', keep: 'classes', cores: 'shared' }),
+    ]);
     assert.ok(lean.summary().memoryBytes < whole.summary().memoryBytes);
     const { memoryBytes: _a, ...summary } = whole.summary();
     const { memoryBytes: _b, ...leanSummary } = lean.summary();

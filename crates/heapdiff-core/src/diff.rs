@@ -146,15 +146,20 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
     // deleted and the current one new.
-    let mut is_new: Vec<bool> = g.self_size.iter().map(|&size| size != 0).collect();
-    let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
-    pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
-        if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
-            is_new[c] = false;
-            let u = &mut unchanged[base.classes[b as usize] as usize];
-            *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
-        }
-    });
+    let pair = || {
+        let mut is_new: Vec<bool> = g.self_size.iter().map(|&size| size != 0).collect();
+        let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
+        pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
+            if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
+                is_new[c] = false;
+                let u = &mut unchanged[base.classes[b as usize] as usize];
+                *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
+            }
+        });
+        (is_new, unchanged)
+    };
+    // The class retained sizes, if left for first use (see `When`), meanwhile.
+    let ((is_new, unchanged), _) = crate::threads::both(true, pair, || current.class_stats());
     // The evidence of one process: the objects old enough to be in the base, and how many of
     // them are not.
     let (mut checked, mut conflicts) = (0u64, 0u64);

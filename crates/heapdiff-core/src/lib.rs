@@ -48,5 +48,5 @@ pub use leaks::{holdings, suspects, Holding, Suspect, Suspects};
 pub use graph::{FunctionInfo, Graph, Location, TraceNode};
 pub use parse::{parse, parse_file, parse_file_with, Cores, ParseOptions};
 pub use retained::RetainedSizes;
-pub use snapshot::{DistancesWhen, EdgeInfo, Keep, NodeInfo, OpenOptions, Progress, RetainerPath, Snapshot, Summary};
+pub use snapshot::{EdgeInfo, Keep, NodeInfo, OpenOptions, Progress, RetainerPath, Snapshot, Summary, When};
 pub use stats::Statistics;

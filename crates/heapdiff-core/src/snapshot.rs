@@ -83,14 +83,16 @@ fn not_kept() -> Error {
     Error::new(ErrorKind::NotKept, "this snapshot was opened keeping only its classes: it has no edge names, distances or retainer paths")
 }
 
-/// When a snapshot's distances, and so its retainer paths, are computed.
+/// When a phase that not every use of a snapshot needs is computed: its distances (and so its
+/// retainer paths), or its classes' retained sizes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DistancesWhen {
-    /// While it is opened, beside the dominators (what `analyze` shows needs them).
+pub enum When {
+    /// While it is opened (what `analyze` shows needs both).
     #[default]
     Opening,
-    /// On first use, if ever: a diff's snapshots need neither distances nor, unless their new
-    /// objects are listed, retainer paths.
+    /// On first use, if ever. A diff's snapshots need neither distances nor, unless their new
+    /// objects are listed, retainer paths; its current snapshot's class retained sizes wait for
+    /// the compare, which pairs the objects meanwhile, rather than delaying it.
     FirstUse,
 }
 
@@ -111,7 +113,8 @@ pub enum Keep {
 /// How a snapshot is opened: what is computed at once, what is kept, and on how many cores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpenOptions {
-    pub distances: DistancesWhen,
+    pub distances: When,
+    pub class_retained: When,
     pub keep: Keep,
     pub cores: Cores,
 }
@@ -125,8 +128,11 @@ pub struct Snapshot {
     /// dropped; built again, and kept, by the first query that needs them.
     dominated: OnceLock<DominatedNodes>,
     classes: Classes,
-    /// Indexed by class, members or not; their distances only if computed while opening.
-    class_stats: Vec<ClassSummary>,
+    /// Indexed by class, members or not, with their retained sizes; their distances only if
+    /// computed while opening. Set while opening, or by the first use (from `unretained`).
+    class_stats: OnceLock<Vec<ClassSummary>>,
+    /// `class_stats` without their retained sizes, when those were left for first use.
+    unretained: Vec<ClassSummary>,
     /// Whether `class_stats` carry distances (computed while opening).
     class_distances: bool,
     statistics: Statistics,
@@ -188,7 +194,7 @@ impl Snapshot {
 
     /// `two_threads` only with [`Keep::All`].
     fn analyze_busy(mut graph: Graph, mut progress: Option<Progress>, two_threads: bool, options: OpenOptions) -> Snapshot {
-        let OpenOptions { distances: when, keep, .. } = options;
+        let OpenOptions { distances: when, class_retained, keep, .. } = options;
         if keep == Keep::Classes {
             graph.drop_string_values();
         }
@@ -221,11 +227,11 @@ impl Snapshot {
         // for the tail, where a core is free.)
         let names_part = |queue: Vec<u32>| {
             let (distances, queue) = match when {
-                DistancesWhen::Opening => {
+                When::Opening => {
                     let (distances, queue) = distances::compute(&graph, ephemerons(), queue);
                     (Some(distances), queue)
                 }
-                DistancesWhen::FirstUse => (None, queue),
+                When::FirstUse => (None, queue),
             };
             // On two threads the queue was fresh memory: freed before the classes take theirs.
             let queue = if two_threads { Vec::new() } else { queue };
@@ -281,25 +287,32 @@ impl Snapshot {
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
         let parallel = two_threads || Busy::alone();
-        let (retained, dominated) = if parallel {
+        let (retained, dominated) = if class_retained == When::FirstUse {
+            // Only the child lists' user waits: their memory goes now.
+            drop(spare);
+            (retained::retained_sizes(&graph.self_size, &idom, &preorder), None)
+        } else if parallel {
             // Both need only the tree: the child lists on the second thread, in fresh memory,
             // as the preorder is read here meanwhile.
             std::thread::scope(|scope| {
                 let dominated = scope.spawn(|| DominatedNodes::build(&idom, (spare, Vec::new())));
                 let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
-                (retained, join(dominated))
+                (retained, Some(join(dominated)))
             })
         } else {
             let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
-            (retained, DominatedNodes::build(&idom, (spare, preorder)))
+            (retained, Some(DominatedNodes::build(&idom, (spare, preorder))))
         };
         step(2, "distances");
         step(3, "classes");
         let statistics = || early_statistics.unwrap_or_else(|| stats::compute(&graph, &graph.self_size));
-        let (statistics, ()) = both(parallel, statistics, || {
-            classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated)
+        let (statistics, added) = both(parallel, statistics, || {
+            dominated.map(|dominated| classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated))
         });
-        drop(dominated);
+        let (class_stats, unretained) = match added {
+            Some(()) => (OnceLock::from(class_stats), Vec::new()),
+            None => (OnceLock::new(), class_stats),
+        };
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
         let statistics = statistics.with_root_retained(root_retained);
@@ -316,6 +329,7 @@ impl Snapshot {
             dominated: OnceLock::new(),
             classes,
             class_stats,
+            unretained,
             statistics,
             user_root_count: user_roots.len(),
             by_id: OnceLock::new(),
@@ -357,7 +371,7 @@ impl Snapshot {
     /// [`NO_DISTANCE`](crate::NO_DISTANCE) if the snapshot has none (see
     /// [`Snapshot::has_distances`]).
     pub fn class_summaries(&self) -> Vec<ClassSummary> {
-        let mut summaries: Vec<ClassSummary> = self.class_stats.iter().filter(|c| c.count > 0).cloned().collect();
+        let mut summaries: Vec<ClassSummary> = self.class_stats().iter().filter(|c| c.count > 0).cloned().collect();
         if !self.class_distances && self.has_distances() {
             let distances = classes::summarize(&self.classes, &self.graph.self_size, Some(self.distances()));
             let members = distances.iter().filter(|c| c.count > 0);
@@ -369,7 +383,11 @@ impl Snapshot {
     /// distances are [`NO_DISTANCE`](crate::NO_DISTANCE) unless computed while opening (see
     /// [`Snapshot::class_summaries`]).
     pub fn class_stats(&self) -> &[ClassSummary] {
-        &self.class_stats
+        self.class_stats.get_or_init(|| {
+            let mut stats = self.unretained.clone();
+            self.with_dominated(|dominated| classes::add_retained(&mut stats, &self.classes, &self.graph.self_size, &self.retained, dominated));
+            stats
+        })
     }
     /// The edge by which the distance BFS first reached each node (`u32::MAX` for none): the
     /// last step of its shortest retainer path.
@@ -401,8 +419,8 @@ impl Snapshot {
         let g = &self.graph;
         let (classes, class_summaries) = match definitions {
             // Its own definitions, as two snapshots of one process mostly have: nothing to redo.
-            None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
-            Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats.clone()),
+            None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats().to_vec()),
+            Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats().to_vec()),
             Some(defs) => {
                 let built;
                 let plain = match &self.plain {
@@ -446,7 +464,8 @@ impl Snapshot {
             node_count: self.graph.node_count() as u64,
             edge_count: self.graph.edge_count() as u64,
             total_size: self.statistics.total,
-            class_count: self.class_stats.iter().filter(|c| c.count > 0).count() as u64,
+            // (Counts only: the retained sizes are not computed for this.)
+            class_count: self.class_stats.get().unwrap_or(&self.unretained).iter().filter(|c| c.count > 0).count() as u64,
             user_root_count: self.user_root_count as u64,
             has_allocation_traces: !self.graph.trace.nodes.is_empty(),
             statistics: self.statistics.clone(),

@@ -2,7 +2,7 @@
 //! (Real snapshots written by Node are compared with DevTools' own diff in test/diff.test.ts.)
 mod common;
 use common::Builder;
-use heapdiff_core::{diff, parse, DiffOptions, DistancesWhen, ErrorKind, Keep, OpenOptions, Snapshot};
+use heapdiff_core::{diff, parse, DiffOptions, ErrorKind, Keep, OpenOptions, Snapshot, When};
 
 /// A root holding one `App` whose `items` array holds `Item`s with the given ids.
 fn snapshot(items: &[u64], others: &[(&str, u64)]) -> Snapshot {
@@ -82,7 +82,9 @@ fn with_plain_objects(plain: &[(&[&str], std::ops::Range<u64>)], keep: Keep) -> 
         }
     }
     let graph = parse(b.build().as_bytes(), None).unwrap();
-    Snapshot::analyze_with(graph, None, OpenOptions { distances: DistancesWhen::FirstUse, keep, ..OpenOptions::default() })
+    // Lean as a diff's current is: its class retained sizes wait for their first use too.
+    let class_retained = if keep == Keep::Classes { When::FirstUse } else { When::Opening };
+    Snapshot::analyze_with(graph, None, OpenOptions { distances: When::FirstUse, class_retained, keep, ..OpenOptions::default() })
 }
 
 #[test]

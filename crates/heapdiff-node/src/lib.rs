@@ -54,6 +54,9 @@ pub struct Loader {
 pub struct LoaderOptions {
     /// Compute distances and retainer paths when first asked for, not while loading.
     pub distances_at_first_use: Option<bool>,
+    /// Compute the classes' retained sizes when first asked for (a diff's compare does, while
+    /// it pairs the objects), not while loading.
+    pub class_retained_at_first_use: Option<bool>,
     /// Keep only what classes, sizes, the dominator tree and allocation sites need (as a
     /// diff does): no edge names, distances or retainer paths.
     pub keep_only_classes: Option<bool>,
@@ -61,12 +64,21 @@ pub struct LoaderOptions {
     pub shared_cores: Option<bool>,
 }
 
+fn when(at_first_use: Option<bool>) -> core::When {
+    if at_first_use == Some(true) {
+        core::When::FirstUse
+    } else {
+        core::When::Opening
+    }
+}
+
 #[napi]
 impl Loader {
     #[napi(constructor)]
     pub fn new(path: String, options: Option<LoaderOptions>) -> Self {
         let options = options.map_or_else(core::OpenOptions::default, |o| core::OpenOptions {
-            distances: if o.distances_at_first_use == Some(true) { core::DistancesWhen::FirstUse } else { core::DistancesWhen::Opening },
+            distances: when(o.distances_at_first_use),
+            class_retained: when(o.class_retained_at_first_use),
             keep: if o.keep_only_classes == Some(true) { core::Keep::Classes } else { core::Keep::All },
             cores: if o.shared_cores == Some(true) { core::Cores::Shared } else { core::Cores::Own },
         });
