@@ -101,8 +101,10 @@ export interface OpenOptions {
   distances?: 'opening' | 'first-use';
   /**
    * When the classes' retained sizes are computed: 'opening' (default); or 'first-use', when
-   * the class summaries, a census or a diff first need them. A diff's current snapshot leaves
-   * them for the compare, which computes them while it pairs the objects.
+   * the class summaries, a census or a diff first need them, unless other snapshots are still
+   * being opened when this one gets to them (then at once, as whatever compares them waits for
+   * those anyway). A diff's current snapshot leaves them for the compare, which computes them
+   * while it pairs the objects.
    */
   classRetained?: 'opening' | 'first-use';
   /**

@@ -91,8 +91,10 @@ pub enum When {
     #[default]
     Opening,
     /// On first use, if ever. A diff's snapshots need neither distances nor, unless their new
-    /// objects are listed, retainer paths; its current snapshot's class retained sizes wait for
-    /// the compare, which pairs the objects meanwhile, rather than delaying it.
+    /// objects are listed, retainer paths. Its current snapshot's class retained sizes wait for
+    /// the compare, which pairs the objects meanwhile, when the base is loaded first; if other
+    /// snapshots are still being opened, they are computed at once, as the compare waits for
+    /// those anyway.
     FirstUse,
 }
 
@@ -287,7 +289,7 @@ impl Snapshot {
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
         let parallel = two_threads || Busy::alone();
-        let (retained, dominated) = if class_retained == When::FirstUse {
+        let (retained, dominated) = if class_retained == When::FirstUse && Busy::alone() {
             // Only the child lists' user waits: their memory goes now.
             drop(spare);
             (retained::retained_sizes(&graph.self_size, &idom, &preorder), None)
