@@ -187,13 +187,13 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
     },
     // A diff reports no distances, and retainer paths only of the new objects it lists (of the
     // current snapshot): otherwise both snapshots keep only their classes, and hold less. The
-    // current snapshot's class retained sizes wait for the compare, which pairs the objects on
-    // another core meanwhile: the current is mostly the last to load, the compare comes next.
+    // class retained sizes of the snapshot loaded last wait for what comes next, on one core
+    // while the other works: the base's census copies its columns, the compare pairs objects.
     {
       onProgress,
       open: (index) => ({
         distances: 'first-use',
-        classRetained: index === 0 ? 'opening' : 'first-use',
+        classRetained: 'first-use',
         keep: index === 0 || options.className === undefined ? 'classes' : 'all',
       }),
     },

@@ -21,7 +21,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Progress of long work: `(phase, done, total)`; parsing counts bytes, analysis counts steps.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, u64);
@@ -133,8 +133,10 @@ pub struct Snapshot {
     /// Indexed by class, members or not, with their retained sizes; their distances only if
     /// computed while opening. Set while opening, or by the first use (from `unretained`).
     class_stats: OnceLock<Vec<ClassSummary>>,
-    /// `class_stats` without their retained sizes, when those were left for first use.
+    /// `class_stats` without their retained sizes, when those were left for first use, and the
+    /// dominator tree's child lists that use takes (made while opening, with the cores free).
     unretained: Vec<ClassSummary>,
+    unretained_dominated: Mutex<Option<DominatedNodes>>,
     /// Whether `class_stats` carry distances (computed while opening).
     class_distances: bool,
     statistics: Statistics,
@@ -288,32 +290,34 @@ impl Snapshot {
         graph.self_size = self_size;
         step(1, "retained sizes");
         let Dominators { idom, preorder, spare } = dom;
-        let parallel = two_threads || Busy::alone();
-        let (retained, dominated) = if class_retained == When::FirstUse && Busy::alone() {
-            // Only the child lists' user waits: their memory goes now.
-            drop(spare);
-            (retained::retained_sizes(&graph.self_size, &idom, &preorder), None)
-        } else if parallel {
+        let alone = Busy::alone();
+        let parallel = two_threads || alone;
+        let (retained, dominated) = if parallel {
             // Both need only the tree: the child lists on the second thread, in fresh memory,
             // as the preorder is read here meanwhile.
             std::thread::scope(|scope| {
                 let dominated = scope.spawn(|| DominatedNodes::build(&idom, (spare, Vec::new())));
                 let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
-                (retained, Some(join(dominated)))
+                (retained, join(dominated))
             })
         } else {
             let retained = retained::retained_sizes(&graph.self_size, &idom, &preorder);
-            (retained, Some(DominatedNodes::build(&idom, (spare, preorder))))
+            (retained, DominatedNodes::build(&idom, (spare, preorder)))
         };
         step(2, "distances");
         step(3, "classes");
         let statistics = || early_statistics.unwrap_or_else(|| stats::compute(&graph, &graph.self_size));
-        let (statistics, added) = both(parallel, statistics, || {
-            dominated.map(|dominated| classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated))
+        // Left for first use only if the other snapshots are done: else now, while they load.
+        let later = class_retained == When::FirstUse && alone;
+        let (statistics, ()) = both(parallel, statistics, || {
+            if !later {
+                classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated)
+            }
         });
-        let (class_stats, unretained) = match added {
-            Some(()) => (OnceLock::from(class_stats), Vec::new()),
-            None => (OnceLock::new(), class_stats),
+        let (class_stats, unretained, dominated) = if later {
+            (OnceLock::new(), class_stats, Some(dominated))
+        } else {
+            (OnceLock::from(class_stats), Vec::new(), None)
         };
         step(4, "statistics");
         let root_retained = if retained.is_empty() { 0 } else { retained.get(ROOT) };
@@ -332,6 +336,7 @@ impl Snapshot {
             classes,
             class_stats,
             unretained,
+            unretained_dominated: Mutex::new(dominated),
             statistics,
             user_root_count: user_roots.len(),
             by_id: OnceLock::new(),
@@ -398,16 +403,24 @@ impl Snapshot {
     }
     /// The dominator tree's child lists, kept once built (for repeated queries).
     pub fn dominated(&self) -> &DominatedNodes {
-        self.dominated.get_or_init(|| DominatedNodes::build(&self.idom, (Vec::new(), Vec::new())))
+        self.dominated.get_or_init(|| self.unkept_dominated())
     }
 
-    /// Runs `f` on the dominator tree's child lists: the kept ones if a query built them, else
-    /// ones built for `f` alone and dropped after (for one-off aggregates).
+    /// Runs `f` on the dominator tree's child lists: the kept ones if a query built them, or
+    /// those made while opening for the class retained sizes (then dropped), else ones built
+    /// for `f` alone and dropped after (for one-off aggregates).
     pub(crate) fn with_dominated<R>(&self, f: impl FnOnce(&DominatedNodes) -> R) -> R {
-        match self.dominated.get() {
-            Some(dominated) => f(dominated),
-            None => f(&DominatedNodes::build(&self.idom, (Vec::new(), Vec::new()))),
+        if let Some(dominated) = self.dominated.get() {
+            return f(dominated);
         }
+        f(&self.unkept_dominated())
+    }
+
+    /// The child lists made while opening for the class retained sizes, if not taken yet; else
+    /// built now.
+    fn unkept_dominated(&self) -> DominatedNodes {
+        let held = self.unretained_dominated.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        held.unwrap_or_else(|| DominatedNodes::build(&self.idom, (Vec::new(), Vec::new())))
     }
 
     /// The property lists this snapshot names plain objects by, to classify a diff's base with.
@@ -418,12 +431,18 @@ impl Snapshot {
     /// This snapshot as the base of a diff: compact columns, with plain objects classified by
     /// the current snapshot's `definitions` when given (as DevTools does).
     pub fn census(&self, definitions: Option<&[Vec<String>]>) -> Census<'_> {
+        self.census_with(definitions, |_, _, _| ()).1
+    }
+
+    /// [`Snapshot::census`], calling `columns` with its ids, classes and shallow sizes while
+    /// its class summaries are made: those may still need their retained sizes (see [`When`]),
+    /// computed on another thread meanwhile, so that a caller copying the columns (as the
+    /// binding does, into JavaScript's memory) need not wait for them.
+    pub fn census_with<R>(&self, definitions: Option<&[Vec<String>]>, columns: impl FnOnce(&[u32], &[u32], &[u32]) -> R) -> (R, Census<'_>) {
         let g = &self.graph;
-        let (classes, class_summaries) = match definitions {
-            // Its own definitions, as two snapshots of one process mostly have: nothing to redo.
-            None => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats().to_vec()),
-            Some(defs) if defs == self.classes.definitions => (Cow::Borrowed(&self.classes.node_class[..]), self.class_stats().to_vec()),
-            Some(defs) => {
+        let ((class_summaries, r), classes) = match definitions {
+            // Other definitions than its own: its plain objects classified again.
+            Some(defs) if defs != self.classes.definitions => {
                 let built;
                 let plain = match &self.plain {
                     Some(plain) => plain,
@@ -435,16 +454,18 @@ impl Snapshot {
                 let classes = classes::classify(g, plain, Some(defs));
                 let mut stats = classes::summarize(&classes, &g.self_size, self.distances.get().map(|d| &d.distance[..]));
                 self.with_dominated(|dominated| classes::add_retained(&mut stats, &classes, &g.self_size, &self.retained, dominated));
-                (Cow::Owned(classes.node_class), stats)
+                let r = columns(&g.node_id, &classes.node_class, &g.self_size);
+                ((stats, r), Cow::Owned(classes.node_class))
+            }
+            // Its own, as two snapshots of one process mostly have: nothing to redo.
+            _ => {
+                let classes = &self.classes.node_class;
+                let pending = self.class_stats.get().is_none();
+                (both(pending, || self.class_stats().to_vec(), || columns(&g.node_id, classes, &g.self_size)), Cow::Borrowed(&classes[..]))
             }
         };
-        Census {
-            max_id: g.max_counter_id(),
-            ids: Cow::Borrowed(&g.node_id),
-            classes,
-            self_sizes: Cow::Borrowed(&g.self_size),
-            class_summaries,
-        }
+        let census = Census { max_id: g.max_counter_id(), ids: Cow::Borrowed(&g.node_id), classes, self_sizes: Cow::Borrowed(&g.self_size), class_summaries };
+        (r, census)
     }
     pub fn statistics(&self) -> &Statistics {
         &self.statistics
@@ -456,6 +477,7 @@ impl Snapshot {
             + self.retained.heap_bytes()
             + self.distances.get().map_or(0, |d| d.distance.capacity() * 4 + d.parent_edge.capacity() * 4)
             + self.dominated.get().map_or(0, |d| d.heap_bytes())
+            + self.unretained_dominated.lock().map_or(0, |d| d.as_ref().map_or(0, DominatedNodes::heap_bytes))
             + self.classes.node_class.capacity() * 4
             + self.plain.as_ref().map_or(0, PlainObjects::heap_bytes)
             + self.by_id.get().map_or(0, |v| v.capacity() * 4)) as u64

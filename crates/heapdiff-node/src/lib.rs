@@ -525,14 +525,13 @@ impl NativeSnapshot {
     #[napi(ts_return_type = "Census")]
     pub fn census<'env>(&self, env: &'env Env, definitions: Option<Vec<Vec<String>>>) -> Result<CensusColumns<'env>> {
         guard(|| {
-            let c = self.inner.census(definitions.as_deref());
-            Ok(CensusColumns {
-                max_id: c.max_id,
-                ids: Uint32ArraySlice::copy_from(env, &c.ids)?,
-                classes: Uint32ArraySlice::copy_from(env, &c.classes)?,
-                self_sizes: Uint32ArraySlice::copy_from(env, &c.self_sizes)?,
-                class_summaries: c.class_summaries.iter().map(class_summary).collect(),
-            })
+            // The columns are copied into JavaScript's memory while the class summaries are made.
+            let copy = |ids: &[u32], classes: &[u32], sizes: &[u32]| -> Result<_> {
+                Ok((Uint32ArraySlice::copy_from(env, ids)?, Uint32ArraySlice::copy_from(env, classes)?, Uint32ArraySlice::copy_from(env, sizes)?))
+            };
+            let (columns, c) = self.inner.census_with(definitions.as_deref(), copy);
+            let (ids, classes, self_sizes) = columns?;
+            Ok(CensusColumns { max_id: c.max_id, ids, classes, self_sizes, class_summaries: c.class_summaries.iter().map(class_summary).collect() })
         })
     }
 
