@@ -91,10 +91,10 @@ pub enum When {
     #[default]
     Opening,
     /// On first use, if ever. A diff's snapshots need neither distances nor, unless their new
-    /// objects are listed, retainer paths. Its current snapshot's class retained sizes wait for
-    /// the compare, which pairs the objects meanwhile, when the base is loaded first; if other
-    /// snapshots are still being opened, they are computed at once, as the compare waits for
-    /// those anyway.
+    /// objects are listed, retainer paths. The class retained sizes of the one loaded last wait
+    /// for what comes next (the compare, the base's census), which works meanwhile on the other
+    /// core; class retained sizes are computed at once if other snapshots are still being
+    /// opened, as whatever uses them waits for those anyway.
     FirstUse,
 }
 
