@@ -103,8 +103,9 @@ export interface OpenOptions {
    * When the classes' retained sizes are computed: 'opening' (default); or 'first-use', when
    * the class summaries, a census or a diff first need them, unless other snapshots are still
    * being opened when this one gets to them (then at once, as whatever compares them waits for
-   * those anyway). A diff's current snapshot leaves them for the compare, which computes them
-   * while it pairs the objects.
+   * those anyway). Until then the dominator tree's child lists (8 B per node) are held for
+   * them. A diff opens both snapshots so: the one loaded last computes them while the compare
+   * pairs the objects, or while its census is copied.
    */
   classRetained?: 'opening' | 'first-use';
   /**
