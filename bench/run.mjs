@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Run heapdiff and its peers on snapshot files, one process per run, under
-// /usr/bin/time (wall seconds, peak RSS), and print a markdown table.
+// /usr/bin/time (wall seconds, CPU seconds, peak RSS), and print a markdown table.
 //
-//   node run.mjs [--repeat N] [--tools a,b] [--timeout SEC] [FILE...]
+//   node run.mjs [--repeat N] [--gap SEC] [--tools a,b] [--timeout SEC] [FILE...]
 //   node run.mjs --diff [--repeat N] BASE CURRENT [BASE CURRENT ...]   (heapdiff diff vs DevTools' diff)
 //   node run.mjs --leaks [--repeat N] S1 S2 S3                         (heapdiff leaks)
 //
@@ -52,6 +52,7 @@ const mode = flag('--diff') ? 'diff' : flag('--leaks') ? 'leaks' : 'analyze';
 const TOOLS = { analyze: ANALYZE_TOOLS, diff: DIFF_TOOLS, leaks: LEAKS_TOOLS }[mode];
 const repeat = Math.max(1, Number(opt('--repeat', 1)));
 const timeoutSec = Number(opt('--timeout', 3600));
+const gapSec = Number(opt('--gap', 0));
 const tools = opt('--tools', Object.keys(TOOLS).join(',')).split(',');
 let files = argv.map((f) => path.resolve(f));
 if (mode === 'diff') files = files.flatMap((f, i) => (i % 2 ? [[files[i - 1], f]] : []));
@@ -68,12 +69,14 @@ if (!files.length) { console.error('no snapshot files; run generate.mjs first');
 // --- one run -----------------------------------------------------------------
 function runOnce(tool, file) {
   const [cmd, ...args] = TOOLS[tool].cmd(file);
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'timeout', '-k', '10', String(timeoutSec), cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'timeout', '-k', '10', String(timeoutSec), cmd, ...args], {
     cwd: TOOLS[tool].cwd, encoding: 'utf8', maxBuffer: 1 << 30,
   });
   const errLines = (r.stderr ?? '').trim().split('\n');
-  const m = errLines.at(-1)?.match(/(\d+\.\d\d) (\d+)$/); // progress output may share the line
-  const res = { secs: m ? Number(m[1]) : null, peakKB: m ? Number(m[2]) : null };
+  const m = errLines.at(-1)?.match(/(\d+\.\d\d) (\d+) (\d+\.\d\d) (\d+\.\d\d)$/); // progress output may share the line
+  // CPU: user + system, of every thread. The same work costs more of it when the machine is
+  // slower for a while (a shared host), so it tells a slow stretch from a slower program.
+  const res = { secs: m ? Number(m[1]) : null, peakKB: m ? Number(m[2]) : null, cpu: m ? Number(m[3]) + Number(m[4]) : null };
   if (r.status !== 0) return { ...res, ok: false, note: failure(errLines, res.secs) };
   return { ...res, ok: true, note: summarize(tool, r.stdout ?? '') };
 }
@@ -114,6 +117,7 @@ function failure(lines, secs) {
   return `failed (exit ${status || '?'})${err ? ': ' + err.trim().slice(0, 120) : ''}`;
 }
 
+const sleep = (secs) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, secs * 1000);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 
 // --- all runs ----------------------------------------------------------------
@@ -134,9 +138,10 @@ for (const file of files) {
   for (let i = 0; i < repeat; i++) {
     for (const entry of entries) {
       if (entry.skipped || entry.runs.some((r) => !r.ok)) continue; // a crash will crash again
+      if (gapSec > 0 && results.some((e) => e.runs.length)) sleep(gapSec);
       const r = runOnce(entry.tool, file);
       entry.runs.push(r);
-      console.error(`${label(file)} ${entry.tool} #${i + 1}: ${r.secs ?? '?'} s, ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
+      console.error(`${label(file)} ${entry.tool} #${i + 1}: ${r.secs ?? '?'} s (${r.cpu?.toFixed(2) ?? '?'} s CPU), ${r.peakKB ?? '?'} KB, ${r.ok ? 'ok' : 'FAIL'} ${r.note}`);
     }
   }
 }
@@ -144,15 +149,15 @@ for (const file of files) {
 // --- table -------------------------------------------------------------------
 const count = (n) => (Number.isFinite(n) ? `${(n / 1e6).toFixed(2)} M` : '?');
 const mb = (kb) => (kb / 1024).toFixed(0);
-console.log(`| file | size | nodes | edges | tool | best s | median s | peak RSS MB | time / heapdiff | peak / heapdiff | result |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`| file | size | nodes | edges | tool | best s | median s | median CPU s | peak RSS MB | time / heapdiff | peak / heapdiff | result |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const file of files) {
   const { node_count, edge_count } = readHeader(last(file));
   const size = `${([file].flat().reduce((sum, f) => sum + fs.statSync(f).size, 0) / 1e6).toFixed(0)} MB`;
   const stat = (e) => {
     const ok = e.runs.filter((r) => r.ok);
     if (!ok.length) return null;
-    return { best: Math.min(...ok.map((r) => r.secs)), med: median(ok.map((r) => r.secs)), peak: median(ok.map((r) => r.peakKB)) };
+    return { best: Math.min(...ok.map((r) => r.secs)), med: median(ok.map((r) => r.secs)), cpu: median(ok.map((r) => r.cpu)), peak: median(ok.map((r) => r.peakKB)) };
   };
   const base = stat(results.find((e) => e.file === file && e.tool === 'heapdiff') ?? { runs: [] });
   for (const e of results.filter((x) => x.file === file)) {
@@ -161,8 +166,8 @@ for (const file of files) {
     const note = e.skipped ? `skipped: ${e.skipped}` : (s ? e.runs.find((r) => r.ok).note : `**${last.note}** (after ${last.secs ?? '?'} s, ${last.peakKB ? mb(last.peakKB) : '?'} MB)`);
     const ratio = (a, b) => (s && base && e.tool !== 'heapdiff' ? `${(a / b).toFixed(1)}×` : '');
     console.log(`| ${label(file)} | ${size} | ${count(node_count)} | ${count(edge_count)} | ${e.tool} | ` +
-      `${s ? s.best.toFixed(1) : '–'} | ${s ? s.med.toFixed(1) : '–'} | ${s ? mb(s.peak) : '–'} | ` +
+      `${s ? s.best.toFixed(1) : '–'} | ${s ? s.med.toFixed(1) : '–'} | ${s ? s.cpu.toFixed(1) : '–'} | ${s ? mb(s.peak) : '–'} | ` +
       `${ratio(s?.best, base?.best)} | ${ratio(s?.peak, base?.peak)} | ${note.replaceAll('|', '\\|')} |`);
   }
 }
-console.log(`\n${repeat} run(s) per cell; best and median wall time, median peak RSS; ratios are peer / heapdiff (best time, peak RSS).`);
+console.log(`\n${repeat} run(s) per cell${gapSec > 0 ? `, ${gapSec} s apart` : ''}; best and median wall time, median CPU time (user + system), median peak RSS; ratios are peer / heapdiff (best time, peak RSS).`);
