@@ -54,8 +54,9 @@ pub struct Loader {
 pub struct LoaderOptions {
     /// Compute distances and retainer paths when first asked for, not while loading.
     pub distances_at_first_use: Option<bool>,
-    /// Compute the classes' retained sizes when first asked for (a diff's compare does, while
-    /// it pairs the objects), not while loading.
+    /// Compute the classes' retained sizes when first asked for (by a diff's compare or a
+    /// census, which meanwhile pair the objects or copy the columns), not while loading, unless
+    /// other snapshots are still being loaded then.
     pub class_retained_at_first_use: Option<bool>,
     /// Keep only what classes, sizes, the dominator tree and allocation sites need (as a
     /// diff does): no edge names, distances or retainer paths.
