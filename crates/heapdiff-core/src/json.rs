@@ -58,12 +58,14 @@ pub struct JsonReader<'p, R> {
     base: u64,
     eof: bool,
     progress: Option<&'p mut dyn FnMut(u64)>,
+    /// Whether the block fast path takes whole blocks' values at once ([`wide_blocks`]).
+    wide: bool,
 }
 
 impl<'p, R: Read> JsonReader<'p, R> {
     /// A reader from the source's start (see [`JsonReader::jump`] for any other offset).
     pub fn new(src: R, progress: Option<&'p mut dyn FnMut(u64)>) -> Self {
-        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base: 0, eof: false, progress }
+        JsonReader { src, buf: vec![0; BUFFER].into_boxed_slice(), pos: 0, end: 0, base: 0, eof: false, progress, wide: wide_available() }
     }
 
     pub fn offset(&self) -> u64 {
@@ -315,6 +317,18 @@ impl<'p, R: Read> JsonReader<'p, R> {
                     limit = usize::try_from(stop.saturating_sub(self.base)).unwrap_or(usize::MAX);
                     if !enough {
                         break;
+                    }
+                }
+                // Whole blocks at once, as far as they go; the block where they stop, here.
+                #[cfg(target_arch = "x86_64")]
+                if self.wide {
+                    let buf = &self.buf[..self.end];
+                    // SAFETY: `wide` says the processor has what `wide_blocks` needs; `cur`,
+                    // the start of a value before the block's (or its first byte), is at most
+                    // `at`; the arrays have room for CHUNK + 64 values (asserted above).
+                    (at, cur, m, before) = unsafe { wide_blocks(buf, at, cur, m, limit, before, self.base, values, offsets, &mut long) };
+                    if self.end - at < BLOCK_AHEAD || cur >= limit || m >= CHUNK {
+                        continue;
                     }
                 }
                 let block = Block::of(self.buf[at..at + 64].try_into().expect("64 bytes"));
@@ -700,12 +714,140 @@ impl<'p, R: Read> JsonReader<'p, R> {
     }
 }
 
+/// Whether this processor has what [`wide_blocks`] needs.
+fn wide_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx512f") && has!("avx512bw") && has!("avx512vbmi") && has!("avx512vbmi2") && has!("bmi2") && has!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// The block fast path over whole blocks (every byte in V8's layout), each block's values
+/// at once, eight at a time, as its loop takes them one by one; from the block at `at`, after
+/// `before`, with the value at `cur` pending and `m` values held. It stops before a block
+/// that is not whole, has no value start, ends within BLOCK_AHEAD of `buf`'s end or at
+/// `limit` or after it, or ends a value of 16 digits or more, or once a chunk is held: it
+/// returns `at`, `cur`, `m` and `before` there, for the loop to go on.
+///
+/// A block's masks come from three comparisons, the starts' places packed by a compress, each
+/// value's first eight bytes by a permutation of the 128 bytes from the value at `cur`, and
+/// the digit words by a shift per value: no branch per value.
+///
+/// # Safety
+/// The processor has AVX-512 F, BW, VBMI and VBMI2, BMI2 and POPCNT; `cur` is at most `at`;
+/// `values` and `offsets` hold CHUNK + 64 at least.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn wide_blocks(
+    buf: &[u8],
+    mut at: usize,
+    mut cur: usize,
+    mut m: usize,
+    limit: usize,
+    before: Block,
+    base: u64,
+    values: &mut [u64],
+    offsets: &mut [u64],
+    long: &mut Vec<(usize, u64)>,
+) -> (usize, usize, usize, Block) {
+    use std::arch::x86_64::*;
+    const PLACES: [u8; 64] = {
+        let mut p = [0u8; 64];
+        let mut i = 0;
+        while i < 64 {
+            p[i] = i as u8;
+            i += 1;
+        }
+        p
+    };
+    assert!(values.len() >= CHUNK + 64 && offsets.len() >= CHUNK + 64, "room for a chunk and a block");
+    let mut places = [0u8; 64];
+    // The masks one by one, so that they stay in registers.
+    let (mut digits, mut commas, mut breaks) = (before.digits, before.commas, before.breaks);
+    // SAFETY (all below): the features are there (the caller's promise). Loads and stores are
+    // unaligned: of `places`; of the block and of the 128 bytes from `cur` (`cur <= at` and
+    // `at + BLOCK_AHEAD <= buf.len()`); of `values` and `offsets` at `m + g`, 8 values, with
+    // `m < CHUNK` and `g < 32` (a block has at most 32 starts, each a digit after another
+    // byte).
+    unsafe {
+        let (base_v, one) = (_mm512_set1_epi64(base as i64), _mm512_set1_epi64(1));
+        // Copies each lane's low byte to its eight (a shuffle within each 16 bytes), and then
+        // counts them up from 0 to 7.
+        let spread = _mm512_set_epi64(0x0808_0808_0808_0808, 0, 0x0808_0808_0808_0808, 0, 0x0808_0808_0808_0808, 0, 0x0808_0808_0808_0808, 0);
+        let up = _mm512_set1_epi64(0x0706_0504_0302_0100);
+        let places_v = _mm512_loadu_si512(PLACES.as_ptr().cast());
+        while m < CHUNK && at + BLOCK_AHEAD <= buf.len() && at + 64 <= limit {
+            let block = Block::of_avx512(&*(buf.as_ptr().add(at) as *const [u8; 64]));
+            let (starts, valid) = block.after(Block { digits, commas, breaks });
+            if valid != u64::MAX || starts == 0 {
+                break;
+            }
+            let count = starts.count_ones() as usize;
+            _mm512_storeu_si512(places.as_mut_ptr().cast(), _mm512_maskz_compress_epi8(starts, places_v));
+            // Whether the byte two before each start is a line break (the one of "\n,").
+            let mut after_break = _pext_u64(block.breaks << 2 | breaks >> 62, starts);
+            let (at_v, cur_v) = (_mm512_set1_epi64(at as i64), _mm512_set1_epi64(cur as i64));
+            // The 128 bytes from `cur`. If the first value has at most 15 digits (else none is
+            // taken), the next starts at most 17 bytes on, in the block: all start before
+            // `cur + 81`, and their first eight bytes are in these.
+            let (low, high) = (_mm512_loadu_si512(buf.as_ptr().add(cur).cast()), _mm512_loadu_si512(buf.as_ptr().add(cur + 64).cast()));
+            let long_before = long.len();
+            let mut previous = cur_v;
+            let mut too_long = false;
+            for g in (0..count).step_by(8) {
+                let lanes = if count - g >= 8 { u8::MAX } else { (1u8 << (count - g)) - 1 };
+                let next = _mm512_add_epi64(at_v, _mm512_cvtepu8_epi64(_mm_loadl_epi64(places.as_ptr().add(g).cast())));
+                // Each value starts where the one before it ends: lane 0, at the last
+                // group's last.
+                let start = _mm512_alignr_epi64::<7>(next, previous);
+                // Its digits end where "," or "\n," before the next value begins.
+                let len = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_sub_epi64(next, start), one), _mm512_maskz_mov_epi64(after_break as u8, one));
+                if _mm512_mask_cmpgt_epu64_mask(lanes, _mm512_sub_epi64(len, one), _mm512_set1_epi64(14)) != 0 {
+                    too_long = true;
+                    break;
+                }
+                // `digit_word` in each lane: digits less '0', shifted to the top (a value of 9
+                // digits or more, by 64 or more: to 0, its placeholder).
+                let from = _mm512_add_epi8(_mm512_shuffle_epi8(_mm512_sub_epi64(start, cur_v), spread), up);
+                let words = _mm512_sub_epi8(_mm512_permutex2var_epi8(low, from, high), _mm512_set1_epi8(b'0' as i8));
+                let shift = _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_slli_epi64::<3>(len));
+                _mm512_storeu_si512(values.as_mut_ptr().add(m + g).cast(), _mm512_sllv_epi64(words, shift));
+                _mm512_storeu_si512(offsets.as_mut_ptr().add(m + g).cast(), _mm512_add_epi64(start, base_v));
+                let mut longer = _mm512_mask_cmpgt_epu64_mask(lanes, len, _mm512_set1_epi64(8));
+                while longer != 0 {
+                    let j = g + longer.trailing_zeros() as usize;
+                    longer &= longer - 1;
+                    let from = if j == 0 { cur } else { at + places[j - 1] as usize };
+                    let len = at + places[j] as usize - from - 1 - (after_break >> (j - g) & 1) as usize;
+                    long.push((m + j, short_uint(buf[from..from + 16].try_into().expect("16 bytes"), len)));
+                }
+                previous = next;
+                after_break >>= 8;
+            }
+            if too_long {
+                long.truncate(long_before);
+                break;
+            }
+            m += count;
+            cur = at + places[count - 1] as usize;
+            (digits, commas, breaks) = (block.digits, block.commas, block.breaks);
+            at += 64;
+        }
+    }
+    (at, cur, m, Block { digits, commas, breaks })
+}
+
 /// Values a chunk holds before they are handed over (32 KB of values, as many offsets).
 const CHUNK: usize = 4096;
 
-/// Bytes the block fast path needs from a block's start: the block, and a value starting in
-/// its last byte with the 16 bytes `short_uint` reads.
-const BLOCK_AHEAD: usize = 64 + 16;
+/// Bytes the block fast path needs from a block's start: the block, a value starting in its
+/// last byte with the 16 bytes `short_uint` reads, and the 128 bytes [`wide_blocks`] reads
+/// from the start of a value before the block.
+const BLOCK_AHEAD: usize = 128;
 
 /// 64 bytes of an array of integers, as bit masks (bit i: byte i): digits, commas, line breaks.
 #[derive(Clone, Copy)]
@@ -750,6 +892,27 @@ impl Block {
             }
         }
         Block { digits, commas, breaks }
+    }
+
+    /// The same masks from three comparisons of the 64 bytes at once.
+    ///
+    /// # Safety
+    /// The processor has AVX-512 F and BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    unsafe fn of_avx512(bytes: &[u8; 64]) -> Block {
+        use std::arch::x86_64::*;
+        // SAFETY: the features are there (the caller's promise); the load reads the 64 bytes.
+        unsafe {
+            let x = _mm512_loadu_si512(bytes.as_ptr().cast());
+            Block {
+                // Bytes below '0' wrap round to 246 and more.
+                digits: _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8(b'0' as i8)), _mm512_set1_epi8(10)),
+                commas: _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b',' as i8)),
+                breaks: _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b'\n' as i8)),
+            }
+        }
     }
 
     /// The same masks a byte at a time (other processors, and the test of the SSE2 ones).
@@ -920,6 +1083,12 @@ mod tests {
             }
             let (a, b) = (Block::of(&bytes), Block::of_bytes(&bytes));
             assert_eq!((a.digits, a.commas, a.breaks), (b.digits, b.commas, b.breaks));
+            #[cfg(target_arch = "x86_64")]
+            if super::wide_available() {
+                // SAFETY: the processor has AVX-512 F and BW, as just checked.
+                let c = unsafe { Block::of_avx512(&bytes) };
+                assert_eq!((c.digits, c.commas, c.breaks), (b.digits, b.commas, b.breaks));
+            }
         }
         let mut text = *b"12,3\n,45,6,7\n,8,9999999,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,,-";
         let (starts, valid) = Block::of(&text).after(Block::VALUE_START);
@@ -943,9 +1112,10 @@ mod tests {
     }
 
     /// Reads `text` (an array's values, from after its '[') with `listed_chunks`, `chunk`
-    /// bytes per read.
-    fn records(text: &str, width: usize, stop: u64, chunk: usize) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
+    /// bytes per read, with the wide block path if `wide` (and the processor has it).
+    fn records(text: &str, width: usize, stop: u64, chunk: usize, wide: bool) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
         let mut r = JsonReader::new(Trickle(text.as_bytes(), chunk), None);
+        r.wide &= wide;
         let (mut values, mut offsets) = (vec![], vec![]);
         let count = r.listed_chunks(width, stop, |v, o| {
             values.extend_from_slice(v);
@@ -959,42 +1129,56 @@ mod tests {
     fn a_run_of_digits_longer_than_the_buffer_is_a_value_too_large() {
         for chunk in [7, 1 << 20] {
             let text = format!("5,{}]", "1".repeat(3 << 20));
-            let e = records(&text, 1, u64::MAX, chunk).unwrap_err();
+            let e = records(&text, 1, u64::MAX, chunk, true).unwrap_err();
             assert_eq!(e.offset, Some(2), "{e:?}");
             assert!(e.to_string().contains("below 2^64"), "{e}");
         }
     }
 
     proptest! {
-        /// Every layout reads as the general path alone would: the values, their offsets, the
-        /// count, where a stop leaves the reader, and the errors.
+        /// Every layout reads as the general path alone would, with the block fast path taking
+        /// a block's values one by one or all at once: the values, their offsets, the count,
+        /// where a stop leaves the reader, and the errors.
         #[test]
         fn any_layout_reads_every_value_where_it_is(
-            items in proptest::collection::vec((0u64..1 << 20, 0usize..=12, 0usize..40), 0..400),
+            items in proptest::collection::vec((0u64..1 << 20, 0u32..21, 0usize..100, 0usize..60), 0..400),
             width in 1usize..8,
             stop_at in proptest::option::of(0usize..400),
             chunk in prop_oneof![1usize..100, Just(1 << 20)],
         ) {
-            const SEPARATORS: [&str; 13] = [",", ",", ",", ",", ",", "\n,", "\n,", ", ", " ,", "\n\n,", ",\t", "]", ",-"];
+            // Mostly V8's layout, for stretches of whole blocks; now and then spaces, the end
+            // of the array, or an error.
+            let separator = |sep: usize| match sep {
+                0..=69 => ",",
+                70..=89 => "\n,",
+                90..=93 => ", ",
+                94 => " ,",
+                95 => "\n\n,",
+                96 => ",\t",
+                97 | 98 => "]",
+                _ => ",-",
+            };
             let mut text = String::new();
             let (mut values, mut offsets) = (vec![], vec![]);
             let mut stop = u64::MAX;
             let mut error = false;
-            for (i, &(small, sep, big)) in items.iter().enumerate() {
-                // Mostly short values; now and then one of 16 to 20 digits.
-                let value = if big == 0 { 10u64.pow(15) * (small % 18_000) + small } else { small };
+            for (i, &(small, shift, sep, big)) in items.iter().enumerate() {
+                // Mostly values of 1 to 7 digits; now and then one of 9 to 15 or of 16 to 20.
+                let value = match big {
+                    0 => 10u64.pow(15 + (small % 5) as u32) + small,
+                    1..=7 => 10u64.pow(7 + big as u32) + small,
+                    _ => small >> shift,
+                };
                 if stop_at == Some(i) {
                     stop = text.len() as u64;
                 }
                 offsets.push(text.len() as u64);
                 values.push(value);
                 text += &value.to_string();
-                let sep = if i + 1 == items.len() { 11 } else { sep };
-                text += SEPARATORS[sep];
-                if sep == 12 {
-                    error = true;
-                }
-                if sep >= 11 {
+                let sep = separator(if i + 1 == items.len() { 97 } else { sep });
+                text += sep;
+                error = sep == ",-";
+                if sep == "]" || error {
                     break;
                 }
             }
@@ -1003,16 +1187,24 @@ mod tests {
                 values.push(0);
                 offsets.push(0);
             }
-            let read = records(&text, width, stop, chunk);
             let expected_error = error && stop.min(text.len() as u64) > *offsets.last().unwrap();
-            prop_assert_eq!(read.is_err(), expected_error, "{:?}", read);
-            if let Ok((got, got_offsets, count, _)) = read {
-                let taken = offsets.iter().take_while(|&&o| o < stop).count();
-                prop_assert_eq!(count as usize, taken);
-                let whole = taken / width * width;
-                prop_assert_eq!(&got[..], &values[..whole]);
-                prop_assert_eq!(&got_offsets[..], &offsets[..whole]);
+            let mut ends = vec![];
+            for wide in [false, true] {
+                let read = records(&text, width, stop, chunk, wide);
+                prop_assert_eq!(read.is_err(), expected_error, "{:?}", read);
+                match read {
+                    Ok((got, got_offsets, count, end)) => {
+                        let taken = offsets.iter().take_while(|&&o| o < stop).count();
+                        prop_assert_eq!(count as usize, taken);
+                        let whole = taken / width * width;
+                        prop_assert_eq!(&got[..], &values[..whole]);
+                        prop_assert_eq!(&got_offsets[..], &offsets[..whole]);
+                        ends.push(end);
+                    }
+                    Err(e) => ends.push(e.offset.unwrap_or(u64::MAX)),
+                }
             }
+            prop_assert_eq!(ends[0], ends[1], "where the reader stops, or the error's offset");
         }
     }
 }
