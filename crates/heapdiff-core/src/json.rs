@@ -715,11 +715,11 @@ impl<'p, R: Read> JsonReader<'p, R> {
 }
 
 /// Whether this processor has what [`wide_blocks`] needs.
-fn wide_available() -> bool {
+pub(crate) fn wide_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
-        has!("avx512f") && has!("avx512bw") && has!("avx512vbmi") && has!("avx512vbmi2") && has!("bmi2") && has!("popcnt")
+        has!("avx512f") && has!("avx512bw") && has!("avx512dq") && has!("avx512vbmi") && has!("avx512vbmi2") && has!("bmi2") && has!("popcnt")
     }
     #[cfg(not(target_arch = "x86_64"))]
     false

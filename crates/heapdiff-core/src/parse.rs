@@ -1053,34 +1053,55 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     };
     let width = l.node_fields;
     let u32_max = u32::MAX as u64;
+    let wide = crate::json::wide_available();
     let values = exact_records(r, h.node_count, width, "node", &why, part, |values, offsets| {
         let records = || values.chunks_exact(width);
-        let fine = |v: &[u64]| {
-            v[l.n_type] < type_count && v[l.n_name] <= u32_max && v[l.n_id] <= u32_max && v[l.n_size] <= u32_max && v[l.n_edges] <= u32_max && l.n_trace.is_none_or(|k| v[k] <= u32_max)
-        };
-        if !records().all(fine) {
-            // Some value is out of range: record by record, for the first error in the text.
-            for (v, off) in records().zip(offsets.chunks_exact(width)) {
-                one(&mut c, &mut leading_zero_traces, v, off)?;
-            }
-            return Ok(());
-        }
-        // Each column at once: no call, check or branch per record.
-        c.node_type.extend(records().map(|v| v[l.n_type] as u8));
         let names = values.len() / width;
-        c.node_name.reserve(names);
-        c.node_name.extend(records().map(|v| v[l.n_name] as u32));
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `wide` says the processor has AVX-512 F and DQ.
+        let taken = if wide { unsafe { wide_nodes(&mut c, values, l, type_count) } } else { None };
+        #[cfg(not(target_arch = "x86_64"))]
+        let taken = None;
+        // The chunk's largest name, and whether a trace_node_id may not be 0.
+        let (name, traced) = match taken {
+            Some(taken) => taken,
+            None => {
+                let fine = |v: &[u64]| {
+                    v[l.n_type] < type_count && v[l.n_name] <= u32_max && v[l.n_id] <= u32_max && v[l.n_size] <= u32_max && v[l.n_edges] <= u32_max && l.n_trace.is_none_or(|k| v[k] <= u32_max)
+                };
+                if !records().all(fine) {
+                    // Some value is out of range: record by record, for the first error in the text.
+                    for (v, off) in records().zip(offsets.chunks_exact(width)) {
+                        one(&mut c, &mut leading_zero_traces, v, off)?;
+                    }
+                    return Ok(());
+                }
+                // Each column at once: no call, check or branch per record.
+                c.node_type.extend(records().map(|v| v[l.n_type] as u8));
+                c.node_name.extend(records().map(|v| v[l.n_name] as u32));
+                c.node_id.extend(records().map(|v| v[l.n_id] as u32));
+                c.self_size.extend(records().map(|v| v[l.n_size] as u32));
+                c.edge_count.extend(records().map(|v| v[l.n_edges] as u32));
+                if let (Some(k), Some(d)) = (l.n_detached, c.detachedness.as_mut()) {
+                    d.extend(records().map(|v| v[k].min(255) as u8));
+                }
+                // (Whether a trace_node_id is not 0 is left to the traces' own pass.)
+                (c.node_name[c.node_name.len() - names..].iter().copied().max().unwrap_or(0), true)
+            }
+        };
         // The first of the chunk's largest names, if larger than any before.
-        let chunk_names = &c.node_name[c.node_name.len() - names..];
-        if let Some(name) = chunk_names.iter().copied().max().filter(|&name| c.max_name.is_none_or(|(m, _)| name > m)) {
-            let i = chunk_names.iter().position(|&n| n == name).expect("the maximum is there");
+        if names > 0 && c.max_name.is_none_or(|(m, _)| name > m) {
+            let i = records().position(|v| v[l.n_name] == name as u64).expect("the maximum is there");
             c.max_name = Some((name, offsets[i * width + l.n_name]));
         }
-        c.node_id.extend(records().map(|v| v[l.n_id] as u32));
-        c.self_size.extend(records().map(|v| v[l.n_size] as u32));
-        c.edge_count.extend(records().map(|v| v[l.n_edges] as u32));
         if let (Some(k), Some(traces)) = (l.n_trace, c.trace_node_id.as_mut()) {
-            let skip = if traces.is_empty() { records().take_while(|v| v[k] == 0).count() } else { 0 };
+            let skip = if !traced && traces.is_empty() {
+                names
+            } else if traces.is_empty() {
+                records().take_while(|v| v[k] == 0).count()
+            } else {
+                0
+            };
             leading_zero_traces += skip;
             if skip < names {
                 if traces.is_empty() {
@@ -1089,9 +1110,6 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
                 }
                 traces.extend(records().skip(skip).map(|v| v[k] as u32));
             }
-        }
-        if let (Some(k), Some(d)) = (l.n_detached, c.detachedness.as_mut()) {
-            d.extend(records().map(|v| v[k].min(255) as u8));
         }
         Ok(())
     })?;
@@ -1178,34 +1196,186 @@ fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
     };
     let width = l.edge_fields;
     let u32_max = u32::MAX as u64;
+    let wide = crate::json::wide_available();
     let values = exact_records(r, h.edge_count, width, "edge", &why, part, |values, offsets| {
         let records = || values.chunks_exact(width);
-        let fine = |v: &[u64]| v[l.e_type] < type_count && v[l.e_name] <= u32_max && v[l.e_to] < node_values && offsets_of_nodes.divide(v[l.e_to]).1;
-        if !records().all(fine) {
-            // Some value is out of range: record by record, for the first error in the text.
-            for (v, off) in records().zip(offsets.chunks_exact(width)) {
-                one(&mut c, v, off)?;
+        // A record's key: a string name n as n + 1, an index (the name of element and hidden
+        // edges) as 0. The chunk's largest comes with its records, below.
+        let key_at = |v: &[u64]| if v[l.e_type] != kinds.element as u64 && v[l.e_type] != kinds.hidden as u64 { v[l.e_name] + 1 } else { 0 };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `wide` says the processor has AVX-512 F and DQ.
+        let taken = if wide { unsafe { wide_edges(&mut c, values, l, (type_count, node_values, offsets_of_nodes), &kinds) } } else { None };
+        #[cfg(not(target_arch = "x86_64"))]
+        let taken = None;
+        let key = match taken {
+            Some(key) => key,
+            None => {
+                let fine = |v: &[u64]| v[l.e_type] < type_count && v[l.e_name] <= u32_max && v[l.e_to] < node_values && offsets_of_nodes.divide(v[l.e_to]).1;
+                if !records().all(fine) {
+                    // Some value is out of range: record by record, for the first error in the text.
+                    for (v, off) in records().zip(offsets.chunks_exact(width)) {
+                        one(&mut c, v, off)?;
+                    }
+                    return Ok(());
+                }
+                // Each column at once: no call, check or branch per record.
+                c.edge_type.extend(records().map(|v| v[l.e_type] as u8));
+                c.edge_to.extend(records().map(|v| offsets_of_nodes.divide(v[l.e_to]).0 as u32));
+                c.edge_name.extend(records().map(|v| v[l.e_name] as u32));
+                records().map(key_at).max().unwrap_or(0)
             }
-            return Ok(());
-        }
-        // Each column at once: no call, check or branch per record.
-        let count = values.len() / width;
-        c.edge_type.extend(records().map(|v| v[l.e_type] as u8));
-        c.edge_to.extend(records().map(|v| offsets_of_nodes.divide(v[l.e_to]).0 as u32));
-        c.edge_name.extend(records().map(|v| v[l.e_name] as u32));
-        // The first of the chunk's largest string names (element and hidden edges are named
-        // by index), if larger than any before: a string name n as n + 1, an index as 0.
-        let from = c.edge_name.len() - count;
-        let keys = || c.edge_name[from..].iter().zip(&c.edge_type[from..]).map(|(&n, &k)| if k != kinds.element && k != kinds.hidden { n as u64 + 1 } else { 0 });
-        let key = keys().max().unwrap_or(0);
+        };
+        // The chunk's first record with the largest key, if larger than any before.
         if key > 0 && c.max_name.is_none_or(|(m, _)| key - 1 > m as u64) {
-            let i = keys().position(|k| k == key).expect("the maximum is there");
+            let i = records().position(|v| key_at(v) == key).expect("the maximum is there");
             c.max_name = Some(((key - 1) as u32, offsets[i * width + l.e_name]));
         }
         Ok(())
     })?;
     (c.end, c.values) = (r.offset(), values);
     Ok(c)
+}
+
+/// A chunk of node records into the columns (but `trace_node_id`'s) if every value is in range,
+/// with the chunk's largest name and whether any `trace_node_id` is not 0; else `None`, and
+/// nothing taken. Eight records at a time, each field gathered from them, checked and
+/// narrowed with no branch.
+///
+/// # Safety
+/// The processor has AVX-512 F and DQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn wide_nodes(c: &mut Nodes, values: &[u64], l: &Layout, type_count: u64) -> Option<(u32, bool)> {
+    use std::arch::x86_64::*;
+    let width = l.node_fields;
+    let count = values.len() / width;
+    // The name first: its largest is wanted too.
+    let mut columns = [&mut c.node_name, &mut c.node_id, &mut c.self_size, &mut c.edge_count];
+    let fields = [l.n_name, l.n_id, l.n_size, l.n_edges];
+    let lens: [usize; 4] = std::array::from_fn(|i| {
+        columns[i].reserve(count);
+        columns[i].len()
+    });
+    c.node_type.reserve(count);
+    let (types, detached) = (c.node_type.len(), c.detachedness.as_ref().map_or(0, Vec::len));
+    if let Some(d) = c.detachedness.as_mut() {
+        d.reserve(count);
+    }
+    let mut bad = 0u8;
+    // SAFETY (all below): the features are there (the caller's promise); each gather reads the
+    // lanes' records only, all in `values`; each store writes the lanes' records only, in the
+    // room just reserved.
+    unsafe {
+        let records = _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(width as i64));
+        let field = |k: usize| _mm512_add_epi64(records, _mm512_set1_epi64(k as i64));
+        let (type_count, u32_max, byte_max) = (_mm512_set1_epi64(type_count as i64), _mm512_set1_epi64(u32::MAX as i64), _mm512_set1_epi64(255));
+        let at_fields = fields.map(field);
+        let outs = [0, 1, 2, 3].map(|i| columns[i].as_mut_ptr().add(lens[i]));
+        let (at_type, type_out) = (field(l.n_type), c.node_type.as_mut_ptr().add(types));
+        let detached_out = l.n_detached.zip(c.detachedness.as_mut()).map(|(k, d)| (field(k), d.as_mut_ptr().add(detached)));
+        let at_trace = l.n_trace.map(field);
+        let zero = _mm512_setzero_si512();
+        let (mut name, mut traces) = (zero, zero);
+        for i in (0..count).step_by(8) {
+            let lanes = if count - i >= 8 { u8::MAX } else { (1u8 << (count - i)) - 1 };
+            let from = values.as_ptr().add(i * width) as *const i64;
+            let t = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at_type, from);
+            bad |= _mm512_mask_cmpge_epu64_mask(lanes, t, type_count);
+            _mm512_mask_cvtepi64_storeu_epi8(type_out.add(i).cast(), lanes, t);
+            for (j, (at, out)) in at_fields.iter().zip(outs).enumerate() {
+                let v = _mm512_mask_i64gather_epi64::<8>(zero, lanes, *at, from);
+                bad |= _mm512_mask_cmpgt_epu64_mask(lanes, v, u32_max);
+                _mm512_mask_cvtepi64_storeu_epi32(out.add(i).cast(), lanes, v);
+                if j == 0 {
+                    name = _mm512_max_epu64(name, v);
+                }
+            }
+            if let Some((at, out)) = detached_out {
+                let v = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at, from);
+                _mm512_mask_cvtepi64_storeu_epi8(out.add(i).cast(), lanes, _mm512_min_epu64(v, byte_max));
+            }
+            if let Some(at) = at_trace {
+                let v = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at, from);
+                bad |= _mm512_mask_cmpgt_epu64_mask(lanes, v, u32_max);
+                traces = _mm512_or_si512(traces, v);
+            }
+        }
+        if bad != 0 {
+            return None;
+        }
+        for (column, len) in columns.into_iter().zip(lens) {
+            column.set_len(len + count);
+        }
+        c.node_type.set_len(types + count);
+        if let Some(d) = c.detachedness.as_mut() {
+            d.set_len(detached + count);
+        }
+        Some((_mm512_reduce_max_epu64(name) as u32, _mm512_test_epi64_mask(traces, traces) != 0))
+    }
+}
+
+/// A chunk of edge records into the columns if every value is in range, with the chunk's
+/// largest key (see `read_edges`); else `None`, and nothing taken. Eight records at a time,
+/// each field gathered from them, checked and narrowed with no branch. `limits`: the type
+/// count, the node values' count and their division by the node width.
+///
+/// # Safety
+/// The processor has AVX-512 F and DQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn wide_edges(c: &mut Edges, values: &[u64], l: &Layout, (type_count, node_values, nodes): (u64, u64, Multiples), kinds: &EdgeKinds) -> Option<u64> {
+    use std::arch::x86_64::*;
+    let width = l.edge_fields;
+    let count = values.len() / width;
+    c.edge_type.reserve(count);
+    c.edge_name.reserve(count);
+    c.edge_to.reserve(count);
+    let (types, names, tos) = (c.edge_type.len(), c.edge_name.len(), c.edge_to.len());
+    let mut bad = 0u8;
+    // SAFETY (all below): the features are there (the caller's promise); each gather reads the
+    // lanes' records only, all in `values`; each store writes the lanes' records only, in the
+    // room just reserved.
+    unsafe {
+        let records = _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(width as i64));
+        let field = |k: usize| _mm512_add_epi64(records, _mm512_set1_epi64(k as i64));
+        let (at_type, at_name, at_to) = (field(l.e_type), field(l.e_name), field(l.e_to));
+        let (type_count, node_values, u32_max) = (_mm512_set1_epi64(type_count as i64), _mm512_set1_epi64(node_values as i64), _mm512_set1_epi64(u32::MAX as i64));
+        let (low_bits, shift, inverse, largest) = (
+            _mm512_set1_epi64(((1u64 << nodes.shift) - 1) as i64),
+            _mm512_set1_epi64(nodes.shift as i64),
+            _mm512_set1_epi64(nodes.inverse as i64),
+            _mm512_set1_epi64(nodes.largest as i64),
+        );
+        let (type_out, name_out, to_out) = (c.edge_type.as_mut_ptr().add(types), c.edge_name.as_mut_ptr().add(names), c.edge_to.as_mut_ptr().add(tos));
+        let (element, hidden, one) = (_mm512_set1_epi64(kinds.element as i64), _mm512_set1_epi64(kinds.hidden as i64), _mm512_set1_epi64(1));
+        let zero = _mm512_setzero_si512();
+        let mut key = zero;
+        for i in (0..count).step_by(8) {
+            let lanes = if count - i >= 8 { u8::MAX } else { (1u8 << (count - i)) - 1 };
+            let from = values.as_ptr().add(i * width) as *const i64;
+            let t = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at_type, from);
+            let name = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at_name, from);
+            let to = _mm512_mask_i64gather_epi64::<8>(zero, lanes, at_to, from);
+            let node = _mm512_mullo_epi64(_mm512_srlv_epi64(to, shift), inverse);
+            bad |= _mm512_mask_cmpge_epu64_mask(lanes, t, type_count)
+                | _mm512_mask_cmpgt_epu64_mask(lanes, name, u32_max)
+                | _mm512_mask_cmpge_epu64_mask(lanes, to, node_values)
+                | _mm512_mask_test_epi64_mask(lanes, to, low_bits)
+                | _mm512_mask_cmpgt_epu64_mask(lanes, node, largest);
+            _mm512_mask_cvtepi64_storeu_epi8(type_out.add(i).cast(), lanes, t);
+            _mm512_mask_cvtepi64_storeu_epi32(name_out.add(i).cast(), lanes, name);
+            _mm512_mask_cvtepi64_storeu_epi32(to_out.add(i).cast(), lanes, node);
+            let named = lanes & !(_mm512_cmpeq_epi64_mask(t, element) | _mm512_cmpeq_epi64_mask(t, hidden));
+            key = _mm512_mask_max_epu64(key, named, key, _mm512_add_epi64(name, one));
+        }
+        if bad != 0 {
+            return None;
+        }
+        c.edge_type.set_len(types + count);
+        c.edge_name.set_len(names + count);
+        c.edge_to.set_len(tos + count);
+        Some(_mm512_reduce_max_epu64(key))
+    }
 }
 
 #[cfg(test)]

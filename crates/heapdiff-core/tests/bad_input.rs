@@ -94,19 +94,39 @@ fn edge_counts_must_sum_to_the_edges() {
 #[test]
 fn out_of_range_indices_are_reported() {
     let text = sample();
-    // A to_node past the end.
-    let bad_target = text.replacen("2,4,10", "2,4,15", 1);
-    let e = error_of(&bad_target);
-    assert!(e.to_string().contains("below 15), found 15"), "{e}");
-    // A to_node that is not a multiple of the node field count.
-    let e = error_of(&text.replacen("2,4,10", "2,4,11", 1));
-    assert!(e.to_string().contains("expected to_node to be a node offset") && e.to_string().contains("found 11"), "{e}");
-    // A string index past the table.
-    let e = error_of(&text.replacen("3,1,3,32", "3,99,3,32", 1));
-    assert!(e.to_string().contains("found 99"), "{e}");
-    // A node type the meta does not list.
-    let e = error_of(&text.replacen("3,1,3,32", "42,1,3,32", 1));
-    assert!(e.to_string().contains("found 42"), "{e}");
+    // With an even node width (six fields): for an odd to_node that is a multiple of its odd
+    // part, and a trace_node_id.
+    let six = text
+        .replacen("\"edge_count\"],", "\"edge_count\",\"trace_node_id\"],", 1)
+        .replacen("\"nodes\":[9,0,1,0,1,\n3,1,3,32,2,\n2,2,5,24,0]", "\"nodes\":[9,0,1,0,1,0,\n3,1,3,32,2,0,\n2,2,5,24,0,0]", 1)
+        .replacen("\"edges\":[5,3,5,\n2,4,10,\n1,0,10]", "\"edges\":[5,3,6,\n2,4,12,\n1,0,12]", 1);
+    assert_eq!(parse(six.as_bytes(), None).unwrap().edge_count(), 3);
+    // (text, a record, the record made bad, what the error says)
+    let cases: [(&str, &str, &str, &[&str]); 12] = [
+        // A to_node past the end, or not a multiple of the node field count.
+        (&text, "2,4,10", "2,4,15", &["below 15), found 15"]),
+        (&text, "2,4,10", "2,4,11", &["expected to_node to be a node offset", "found 11"]),
+        (&six, "2,4,12", "2,4,7", &["expected to_node to be a node offset", "found 7"]),
+        // A string index past the table, for a node and for a property.
+        (&text, "3,1,3,32", "3,99,3,32", &["found 99"]),
+        (&text, "2,4,10", "2,99,10", &["found 99"]),
+        // A node or edge type the meta does not list.
+        (&text, "3,1,3,32", "42,1,3,32", &["found 42"]),
+        (&text, "2,4,10", "42,4,10", &["expected an edge type below", "found 42"]),
+        // Values past 2^32.
+        (&text, "3,1,3,32,2", "3,1,4294967296,32,2", &["expected a node id below 2^32"]),
+        (&text, "3,1,3,32,2", "3,1,3,4294967296,2", &["expected a self_size below 2^32"]),
+        (&text, "3,1,3,32,2", "3,1,3,32,4294967298", &["expected a node edge_count below 2^32"]),
+        (&six, "3,1,3,32,2,0", "3,1,3,32,2,4294967296", &["expected a trace_node_id below 2^32"]),
+        (&text, "2,4,10", "2,4294967296,10", &["expected an edge name or index below 2^32"]),
+    ];
+    for (base, record, bad, expected) in cases {
+        let e = error_of(&base.replacen(record, bad, 1)).to_string();
+        assert!(expected.iter().all(|x| e.contains(x)), "{record} made {bad}: {e}");
+    }
+    // An element's index is no string: any is fine.
+    let g = parse(text.replacen("1,0,10", "1,99,10", 1).as_bytes(), None).unwrap();
+    assert_eq!(g.edge_count(), 3);
 }
 
 #[test]

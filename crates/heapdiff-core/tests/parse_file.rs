@@ -314,6 +314,16 @@ fn v8_chain(n: usize, trace: impl Fn(usize) -> u32) -> String {
     )
 }
 
+/// A detachedness past a byte's range is kept as 255 (V8 writes 0 to 2).
+#[test]
+fn a_detachedness_past_a_byte_is_kept_as_255() {
+    let first = "9,1,1,16,1,0,0\n,";
+    let text = v8_chain(20, |_| 0);
+    assert!(text.contains(first), "{text}");
+    let g = parse(text.replacen(first, "9,1,1,16,1,0,300\n,", 1).as_bytes(), None).unwrap();
+    assert_eq!(g.detachedness.as_ref().unwrap()[..4], [255, 1, 2, 0]);
+}
+
 /// The split arrays' columns join as one reader makes them, the optional ones too: a
 /// `trace_node_id` column exists only once a node has a trace, on either side of the split.
 #[test]
