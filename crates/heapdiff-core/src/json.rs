@@ -841,8 +841,9 @@ unsafe fn wide_blocks(
     (at, cur, m, Block { digits, commas, breaks })
 }
 
-/// Values a chunk holds before they are handed over (32 KB of values, as many offsets).
-const CHUNK: usize = 4096;
+/// Values a chunk holds before they are handed over: 16 KB of values and as many of offsets,
+/// which stay in the first-level cache until the records are taken (4096 cost 4 % more).
+const CHUNK: usize = 2048;
 
 /// Bytes the block fast path needs from a block's start: the block, a value starting in its
 /// last byte with the 16 bytes `short_uint` reads, and the 128 bytes [`wide_blocks`] reads
