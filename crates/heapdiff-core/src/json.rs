@@ -429,16 +429,11 @@ impl<'p, R: Read> JsonReader<'p, R> {
             if !self.ensure(1)? {
                 return Err(self.unexpected("'\"' closing a string"));
             }
-            // Copy the run of plain bytes at once: up to a quote or a backslash (found by
-            // memchr's vector search), or before that a control character.
+            // Copy the run of plain bytes at once: up to a quote, a backslash or a control
+            // character.
             let run_start = self.pos;
-            let rest = &self.buf[run_start..self.end];
-            let mut run = &rest[..memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len())];
-            // Branch-free, so it vectorises; control characters are errors, so rare.
-            if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
-                run = &run[..run.iter().position(|&b| b < 0x20).unwrap_or(run.len())];
-            }
-            clean &= run.is_ascii();
+            let (run, ascii) = plain_run(&self.buf[run_start..self.end], self.wide);
+            clean &= ascii;
             let i = run_start + run.len();
             out.extend_from_slice(run);
             self.pos = i;
@@ -712,6 +707,59 @@ impl<'p, R: Read> JsonReader<'p, R> {
             Some(_) => Err(self.unexpected("end of file after the snapshot object")),
         }
     }
+}
+
+/// The run of plain string bytes that `bytes` starts with (up to a quote, a backslash or a
+/// control character), and whether it is all ASCII; `wide`: with [`wide_plain_run`].
+#[inline]
+fn plain_run(bytes: &[u8], wide: bool) -> (&[u8], bool) {
+    #[cfg(target_arch = "x86_64")]
+    if wide {
+        // SAFETY: `wide` says the processor has AVX-512 F and BW.
+        let (len, ascii) = unsafe { wide_plain_run(bytes) };
+        return (&bytes[..len], ascii);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = wide;
+    // Up to a quote or a backslash (found by memchr's vector search), or before that a
+    // control character: branch-free, so it vectorises; control characters are errors, so rare.
+    let mut run = &bytes[..memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len())];
+    if run.iter().fold(false, |any, &b| any | (b < 0x20)) {
+        run = &run[..run.iter().position(|&b| b < 0x20).unwrap_or(run.len())];
+    }
+    (run, run.is_ascii())
+}
+
+/// [`plain_run`]'s length and ASCII test in one pass, 64 bytes at a time.
+///
+/// # Safety
+/// The processor has AVX-512 F and BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn wide_plain_run(bytes: &[u8]) -> (usize, bool) {
+    use std::arch::x86_64::*;
+    let mut at = 0;
+    let mut high = 0u64;
+    // SAFETY: the features are there (the caller's promise); each load reads only the bytes
+    // its mask keeps, all in `bytes`.
+    unsafe {
+        while at < bytes.len() {
+            let keep = if bytes.len() - at >= 64 { u64::MAX } else { (1u64 << (bytes.len() - at)) - 1 };
+            let x = _mm512_maskz_loadu_epi8(keep, bytes.as_ptr().add(at).cast());
+            // (Unsigned: bytes from 0x80 up are no control characters.)
+            let control = _mm512_cmplt_epu8_mask(x, _mm512_set1_epi8(0x20));
+            let stop = keep & (control | _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b'"' as i8)) | _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b'\\' as i8)));
+            let non_ascii = keep & _mm512_movepi8_mask(x);
+            if stop != 0 {
+                let len = stop.trailing_zeros() as usize;
+                high |= non_ascii & ((1u64 << len) - 1);
+                return (at + len, high == 0);
+            }
+            high |= non_ascii;
+            at += 64;
+        }
+    }
+    (bytes.len(), high == 0)
 }
 
 /// Whether this processor has what [`wide_blocks`] needs.
@@ -1022,7 +1070,7 @@ unsafe fn combine_words_avx2(words: &mut [u64]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{combine8, combine_word, combine_words, digit_word, short_uint, Block, JsonReader};
+    use super::{combine8, combine_word, combine_words, digit_word, plain_run, short_uint, Block, JsonReader};
     use proptest::prelude::*;
 
     /// A value as the fast path reads it: combined in a batch, or alone if long.
@@ -1137,6 +1185,24 @@ mod tests {
     }
 
     proptest! {
+        /// A string's plain run is the same found 64 bytes at a time as byte by byte: its end
+        /// (a quote, a backslash or a control character) and whether it is ASCII.
+        #[test]
+        fn plain_runs_end_where_they_do(
+            plain in proptest::collection::vec(prop_oneof![8 => 0x20u8..0x7f, 1 => 0x80u8..=0xff], 0..200),
+            end in prop_oneof![Just(None), Just(Some(b'"')), Just(Some(b'\\')), (0u8..0x20).prop_map(Some)],
+        ) {
+            let mut bytes: Vec<u8> = plain.into_iter().filter(|&b| b != b'"' && b != b'\\').collect();
+            // Without an end of its own, the run goes on to the quote after "abc" (and a byte
+            // past the run is not ASCII).
+            let len = bytes.len() + if end.is_none() { 3 } else { 0 };
+            bytes.extend(end);
+            bytes.extend_from_slice(b"abc\"\xc3\xa9\\\x01");
+            let (narrow, ascii) = plain_run(&bytes, false);
+            prop_assert_eq!(narrow.len(), len);
+            prop_assert_eq!(plain_run(&bytes, super::wide_available()), (narrow, ascii));
+        }
+
         /// Every layout reads as the general path alone would, with the block fast path taking
         /// a block's values one by one or all at once: the values, their offsets, the count,
         /// where a stop leaves the reader, and the errors.
