@@ -58,7 +58,9 @@ pub struct JsonReader<'p, R> {
     base: u64,
     eof: bool,
     progress: Option<&'p mut dyn FnMut(u64)>,
-    /// Whether the block fast path takes whole blocks' values at once ([`wide_blocks`]).
+    /// Whether the processor has what the wide paths need ([`wide_available`]): whole blocks of
+    /// integers ([`wide_blocks`]) and strings' plain runs ([`wide_plain_run`]) read 64 bytes at
+    /// a time. (Tests turn it off to compare.)
     wide: bool,
 }
 
@@ -322,12 +324,12 @@ impl<'p, R: Read> JsonReader<'p, R> {
                 // Whole blocks at once, as far as they go; the block where they stop, here.
                 #[cfg(target_arch = "x86_64")]
                 if self.wide {
+                    // The values before are combined first: these come combined.
+                    settle(&mut values[raw..m], raw, &mut long);
                     let buf = &self.buf[..self.end];
                     // SAFETY: `wide` says the processor has what `wide_blocks` needs; `cur`,
                     // the start of a value before the block's (or its first byte), is at most
                     // `at`; the arrays have room for CHUNK + 64 values (asserted above).
-                    // The values before are combined first: these come combined.
-                    settle(&mut values[raw..m], raw, &mut long);
                     (at, cur, m, before) = unsafe { wide_blocks(buf, at, cur, m, limit, before, self.base, values, offsets) };
                     raw = m;
                     if self.end - at < BLOCK_AHEAD || cur >= limit || m >= CHUNK {
