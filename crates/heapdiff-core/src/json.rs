@@ -1169,8 +1169,8 @@ mod tests {
 
     /// Reads `text` (an array's values, from after its '[') with `listed_chunks`, `chunk`
     /// bytes per read, with the wide block path if `wide` (and the processor has it).
-    fn records(text: &str, width: usize, stop: u64, chunk: usize, wide: bool) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
-        let mut r = JsonReader::new(Trickle(text.as_bytes(), chunk), None);
+    fn records(text: impl AsRef<[u8]>, width: usize, stop: u64, chunk: usize, wide: bool) -> crate::error::Result<(Vec<u64>, Vec<u64>, u64, u64)> {
+        let mut r = JsonReader::new(Trickle(text.as_ref(), chunk), None);
         r.wide &= wide;
         let (mut values, mut offsets) = (vec![], vec![]);
         let count = r.listed_chunks(width, stop, |v, o| {
@@ -1227,6 +1227,19 @@ mod tests {
             let (narrow, ascii) = plain_run(&bytes, false);
             prop_assert_eq!(narrow.len(), len);
             prop_assert_eq!(plain_run(&bytes, super::wide_available()), (narrow, ascii));
+        }
+
+        /// Any bytes at all read the same with the wide paths as without: values, offsets,
+        /// count, where the reader ends, or the error.
+        #[test]
+        fn any_bytes_read_the_same_wide_or_not(
+            bytes in proptest::collection::vec(prop_oneof![12 => b'0'..=b'9', 4 => Just(b','), 2 => Just(b'\n'), 1 => any::<u8>()], 0..700),
+            width in 1usize..8,
+            stop in prop_oneof![Just(u64::MAX), 0u64..700],
+        ) {
+            let text: Vec<u8> = bytes.into_iter().chain(*b"]").collect();
+            let read = |wide| records(&text, width, stop, 1 << 20, wide).map_err(|e| (e.offset, e.message));
+            prop_assert_eq!(read(false), read(true));
         }
 
         /// Every layout reads as the general path alone would, with the block fast path taking
