@@ -767,8 +767,14 @@ unsafe fn wide_plain_run(bytes: &[u8]) -> (usize, bool) {
     (bytes.len(), high == 0)
 }
 
-/// Whether this processor has what [`wide_blocks`] needs.
+/// Whether this processor has the AVX-512 the wide paths use: here [`wide_blocks`] and
+/// [`wide_plain_run`], in the parse the records' columns (one check for all: a processor with
+/// VBMI2 has the rest).
 pub(crate) fn wide_available() -> bool {
+    #[cfg(test)]
+    if NARROW.with(std::cell::Cell::get) {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
@@ -776,6 +782,12 @@ pub(crate) fn wide_available() -> bool {
     }
     #[cfg(not(target_arch = "x86_64"))]
     false
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by a test to read without the wide paths on its thread, to compare.
+    pub(crate) static NARROW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The block fast path over whole blocks (every byte in V8's layout), each block's values

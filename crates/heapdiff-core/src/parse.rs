@@ -1380,8 +1380,67 @@ unsafe fn wide_edges(c: &mut Edges, values: &[u64], l: &Layout, (type_count, nod
 
 #[cfg(test)]
 mod tests {
-    use super::Multiples;
+    use super::{parse, Multiples};
+    use crate::json::NARROW;
     use proptest::prelude::*;
+
+    /// A snapshot in V8's layout with seven node fields, `n` nodes in a chain and a few
+    /// more edges, their values of varied lengths; `bad` puts one out of range.
+    fn v8_text(n: usize, traced: bool, bad: Option<&str>) -> String {
+        let meta = r#"{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"location_fields":["object_index","script_id","line","column"]}"#;
+        let edges_of = |i: usize| if i + 1 < n { 1 + i % 3 } else { 0 };
+        let mut nodes: Vec<String> = (0..n)
+            .map(|i| format!("{},{},{},{},{},{},{}", if i == 0 { 9 } else { i % 9 }, i % 7, 2 * i + 1, (i * 7919) % 100_000, edges_of(i), if traced { i % 5 } else { 0 }, i % 300))
+            .collect();
+        let mut edges = Vec::new();
+        for i in 0..n {
+            for k in 0..edges_of(i) {
+                edges.push(format!("{},{},{}", (i + k) % 7, (i * 31 + k) % 7, 7 * ((i + 1 + k * 13) % n)));
+            }
+        }
+        if let Some(bad) = bad {
+            let last = nodes.len() - 1;
+            match bad {
+                "edge" => edges[n / 2] = format!("2,3,{}", 7 * n),
+                "name" => edges[n / 2] = "2,99,7".into(),
+                _ => nodes[last] = format!("3,1,{},16,0,0,0", 1u64 << 32),
+            }
+        }
+        format!(
+            "{{\"snapshot\":{{\"meta\":{meta},\"node_count\":{n},\"edge_count\":{}}},\n\"nodes\":[{}],\n\"edges\":[{}],\n\"locations\":[],\n\"strings\":[\"\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}}\n",
+            edges.len(),
+            nodes.join("\n,"),
+            edges.join("\n,")
+        )
+    }
+
+    /// Parsed on this thread without the wide paths, or with them where the processor has them.
+    fn parse_as(text: &str, narrow: bool) -> crate::error::Result<crate::graph::Graph> {
+        NARROW.with(|n| n.set(narrow));
+        let g = parse(text.as_bytes(), None);
+        NARROW.with(|n| n.set(false));
+        g
+    }
+
+    /// The records' columns are the same taken eight at a time as one by one, with traces or
+    /// without, and so is the first error.
+    #[test]
+    fn records_become_the_same_columns_wide_or_not() {
+        for (n, traced) in [(1, false), (9, true), (5_000, false), (5_000, true)] {
+            let text = v8_text(n, traced, None);
+            let (a, b) = (parse_as(&text, true).unwrap(), parse_as(&text, false).unwrap());
+            assert_eq!((&a.node_type, &a.node_name, &a.node_id, &a.self_size, &a.first_edge), (&b.node_type, &b.node_name, &b.node_id, &b.self_size, &b.first_edge));
+            assert_eq!((&a.trace_node_id, &a.detachedness), (&b.trace_node_id, &b.detachedness));
+            assert_eq!(a.trace_node_id.is_some(), traced && n > 1);
+            assert_eq!((&a.edge_type, &a.edge_name, &a.edge_to), (&b.edge_type, &b.edge_name, &b.edge_to));
+            assert_eq!(a.detachedness.as_ref().unwrap().contains(&255), n > 255, "a detachedness past 255 kept as 255");
+        }
+        for bad in ["edge", "name", "node"] {
+            let text = v8_text(5_000, true, Some(bad));
+            let (a, b) = (parse_as(&text, true).unwrap_err(), parse_as(&text, false).unwrap_err());
+            assert_eq!((a.offset, &a.message), (b.offset, &b.message), "{bad}");
+        }
+    }
 
     proptest! {
         /// The multiplication gives what division and remainder give, for any width and any
