@@ -171,10 +171,10 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
     // The class name of each raw object name, by string index.
     let mut by_raw_name = vec![u32::MAX; graph.strings.len()];
     // Each node's class name first; the loop below turns it into the node's class in place.
-    let mut node_class = vec![0u32; n];
-    for (i, slot) in node_class.iter_mut().enumerate() {
+    let mut node_class: Vec<u32> = crate::memory::with_pages(n);
+    node_class.extend((0..n).map(|i| {
         let t = graph.node_type[i];
-        *slot = if t == k.hidden {
+        if t == k.hidden {
             system
         } else if t == k.object || t == k.native {
             match interface_of.at(i as u32) {
@@ -203,8 +203,8 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
             regexp
         } else {
             type_classes[t as usize]
-        };
-    }
+        }
+    }));
 
     // Class keys: the name, plus the constructor's location for objects that have one.
     let mut keys: Vec<String> = Vec::new();

@@ -115,7 +115,7 @@ impl Workspace {
         let len = graph.node_count() + 1;
         let zeroed = crate::memory::zeroed::<u32>;
         // The arrays by number are written in order, as the DFS numbers: no zeros needed.
-        let by_number = || Vec::with_capacity(len);
+        let by_number = || crate::memory::with_pages(len);
         Workspace { number: zeroed(len), vertex: by_number(), parent: by_number(), lowest: by_number(), first_pred: zeroed(len), preds }
     }
 }

@@ -96,9 +96,11 @@ enum Array {
 }
 
 /// What a reader parses of an array: all of it, or one side of a split (see [`split_point`]).
+/// A split, and a whole array with `counted`, come of [`find_arrays`]: the array's bytes are
+/// known to hold the values the header counts, so room for them is taken, and mapped, at once.
 #[derive(Clone, Copy)]
 enum Part {
-    Whole,
+    Whole { counted: bool },
     /// From its `[` until the offset of the value where the other side starts.
     Until(u64),
     /// From a value (where the other side stopped) to its `]`.
@@ -106,12 +108,15 @@ enum Part {
 }
 
 impl Part {
-    /// Room for the records read, of `records` in the array: the first side's columns get
-    /// room for the second's, which are appended to them; a split is about halfway.
-    fn capacity(self, records: u64) -> usize {
+    /// A column with room for the records read, of `records` in the array: the first side's
+    /// columns get room for the second's, which are appended to them; a split is about
+    /// halfway. Uncounted, the header's count may be anything below 2^32: room for a few
+    /// records, grown as they come.
+    fn column<T>(self, records: u64) -> Vec<T> {
         match self {
-            Part::From => (records / 16 * 9) as usize,
-            _ => records as usize,
+            Part::From => crate::memory::with_pages((records / 16 * 9) as usize),
+            Part::Until(_) | Part::Whole { counted: true } => crate::memory::with_pages(records as usize),
+            Part::Whole { counted: false } => Vec::with_capacity(records.min(1 << 16) as usize),
         }
     }
 }
@@ -208,6 +213,7 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
         // An array on a thread of its own; if where it ends is known (`close`, its `]`) and it
         // is long, on two: this thread reads the first side and appends the second's.
         let spawn = |path: &Path, array: fn(Part) -> Array, at: u64, close: Option<u64>, h: Header| {
+            let whole = array(Part::Whole { counted: close.is_some() });
             let path = path.to_owned();
             let middle = close.filter(|_| options.cores == Cores::Own).and_then(|close| split_point(&path, at, close));
             scope.spawn(move || -> Result<(Section, u64)> {
@@ -225,7 +231,7 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                     // side): the array read whole gives the graph, or the error, that one
                     // reader of it gives.
                 }
-                read_part(&path, array(Part::Whole), at, &h)
+                read_part(&path, whole, at, &h)
             })
         };
         let mut r = JsonReader::new(src, Some(&mut report));
@@ -254,11 +260,11 @@ fn read<R: Read + Seek>(src: R, mut progress: Option<&mut dyn FnMut(u64)>, path:
                             let array: fn(Part) -> Array = if key == "nodes" { Array::Nodes } else { Array::Edges };
                             let h = p.header_before(key_at, &key)?.clone();
                             match path {
-                                None => p.add(read_array(&mut r, &h, array(Part::Whole))?),
+                                None => p.add(read_array(&mut r, &h, array(Part::Whole { counted: false }))?),
                                 Some(path) => {
                                     r.skip_ws()?;
                                     let at = r.offset();
-                                    let arrays = match array(Part::Whole) {
+                                    let arrays = match array(Part::Whole { counted: false }) {
                                         Array::Nodes(_) if guess && p.edges.is_none() && threads.is_empty() => find_arrays(path, at, &h),
                                         _ => None,
                                     };
@@ -980,7 +986,7 @@ fn exact_records<R: Read>(
         f(values, offsets)
     };
     match part {
-        Part::Whole => {}
+        Part::Whole { .. } => {}
         Part::Until(stop) => {
             r.expect(b'[', "'[' opening an array of integers")?;
             return r.listed_chunks(width, stop, chunk);
@@ -1002,15 +1008,15 @@ fn u32_at(v: u64, off: u64, what: &str) -> Result<u32> {
 
 fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<Nodes> {
     let l = &h.layout;
-    let n = part.capacity(h.node_count);
+    let n = h.node_count;
     let mut c = Nodes {
-        node_type: Vec::with_capacity(n),
-        node_name: Vec::with_capacity(n),
-        node_id: Vec::with_capacity(n),
-        self_size: Vec::with_capacity(n),
-        edge_count: Vec::with_capacity(n + 1),
+        node_type: part.column(n),
+        node_name: part.column(n),
+        node_id: part.column(n),
+        self_size: part.column(n),
+        edge_count: part.column(n + 1),
         trace_node_id: l.n_trace.map(|_| Vec::new()),
-        detachedness: l.n_detached.map(|_| Vec::with_capacity(n)),
+        detachedness: l.n_detached.map(|_| part.column(n)),
         max_name: None,
         values: 0,
     };
@@ -1040,7 +1046,7 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
                 *leading_zero_traces += 1;
             } else {
                 if traces.is_empty() {
-                    traces.reserve_exact(n);
+                    *traces = part.column(n);
                     traces.resize(*leading_zero_traces, 0);
                 }
                 traces.push(trace);
@@ -1105,7 +1111,7 @@ fn read_nodes<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<
             leading_zero_traces += skip;
             if skip < names {
                 if traces.is_empty() {
-                    traces.reserve_exact(n);
+                    *traces = part.column(n);
                     traces.resize(leading_zero_traces, 0);
                 }
                 traces.extend(records().skip(skip).map(|v| v[k] as u32));
@@ -1156,11 +1162,11 @@ impl Multiples {
 
 fn read_edges<R: Read>(r: &mut JsonReader<R>, h: &Header, part: Part) -> Result<Edges> {
     let l = &h.layout;
-    let e = part.capacity(h.edge_count);
+    let e = h.edge_count;
     let mut c = Edges {
-        edge_type: Vec::with_capacity(e),
-        edge_name: Vec::with_capacity(e),
-        edge_to: Vec::with_capacity(e),
+        edge_type: part.column(e),
+        edge_name: part.column(e),
+        edge_to: part.column(e),
         max_name: None,
         end: 0,
         values: 0,

@@ -68,6 +68,10 @@ fn wrong_counts_are_reported() {
     assert!(e.to_string().contains("expected 20 node values"), "{e}");
     let e = error_of(&text.replace("\"edge_count\":3", "\"edge_count\":2"));
     assert!(e.to_string().contains("expected at most 6 edge values"), "{e}");
+    // Counts the bytes cannot hold get no room taken for them (mapped at once, it would be
+    // 16 GB a column): the same error, at once.
+    let e = error_of(&text.replace("\"node_count\":3", "\"node_count\":4000000000").replace("\"edge_count\":3", "\"edge_count\":4000000000"));
+    assert!(e.to_string().contains("expected 20000000000 node values"), "{e}");
 }
 
 #[test]
