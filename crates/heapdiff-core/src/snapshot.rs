@@ -308,7 +308,9 @@ impl Snapshot {
         step(3, "classes");
         let statistics = || early_statistics.unwrap_or_else(|| stats::compute(&graph, &graph.self_size));
         // Left for first use only if the other snapshots are done: else now, while they load.
-        let later = class_retained == When::FirstUse && alone;
+        // (Asked again, not `alone`: in a diff the other is often done since, and the compare
+        // that needs these sums would wait for them with a core idle.)
+        let later = class_retained == When::FirstUse && Busy::alone();
         let (statistics, ()) = both(parallel, statistics, || {
             if !later {
                 classes::add_retained(&mut class_stats, &classes, &graph.self_size, &retained, &dominated)
