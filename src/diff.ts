@@ -138,14 +138,17 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
         base!.request('census', {}),
       ]);
       const census = JSON.stringify(baseDefinitions) === JSON.stringify(definitions) ? ownCensus : await base!.request('census', { definitions });
-      const baseSummary = await base!.request('summary', {});
-      base!.close();
-      const raw = await current!.request(
+      // The compare starts at once; the summaries come meanwhile.
+      const compared = current!.request(
         'diff',
         { base: census, options: { stackDepth, className: options.className, classLimit: options.classLimit } },
         censusBuffers(census),
       );
-      const currentSummary = await current!.request('summary', {});
+      const [baseSummary, raw, currentSummary] = await Promise.all([
+        base!.request('summary', {}).finally(() => base!.close()),
+        compared,
+        current!.request('summary', {}),
+      ]);
       const sameProcess = raw.identity.sameProcess;
       let classes: ClassDiff[] = raw.classes.map((c) => ({
         name: c.name,
