@@ -19,13 +19,12 @@ pub fn adjust_shallow_sizes(graph: &Graph, self_size: &mut [u32], has_user_roots
     }
     let n = graph.node_count();
     let k = graph.node_kinds;
-    let mut owners: Vec<u32> = (0..n as u32)
-        .map(|i| {
-            let t = graph.node_type[i as usize];
-            let owned = t == k.hidden || t == k.array || (t == k.native && graph.name(i) == "system / ExternalStringData");
-            if owned { UNVISITED } else { i }
-        })
-        .collect();
+    let mut owners: Vec<u32> = crate::memory::with_pages(n);
+    owners.extend((0..n as u32).map(|i| {
+        let t = graph.node_type[i as usize];
+        let owned = t == k.hidden || t == k.array || (t == k.native && graph.name(i) == "system / ExternalStringData");
+        if owned { UNVISITED } else { i }
+    }));
     // Each ordinary node hands itself to the owned nodes it points to, and those pass on
     // what they get (or that they have several owners). DevTools starts a worklist with every
     // ordinary node; the result is the same fixpoint in any order, and going through them in
@@ -121,7 +120,9 @@ impl RetainedSizes {
 /// Retained size of every node: its own size plus that of everything it dominates, summed
 /// bottom-up over the DFS preorder of the dominator computation.
 pub fn retained_sizes(self_size: &[u32], idom: &[u32], preorder: &[u32]) -> RetainedSizes {
-    let mut retained = RetainedSizes { small: self_size.to_vec(), large: FxHashMap::default() };
+    let mut small = crate::memory::with_pages(self_size.len());
+    small.extend_from_slice(self_size);
+    let mut retained = RetainedSizes { small, large: FxHashMap::default() };
     for node in 0..self_size.len() as u32 {
         if self_size[node as usize] == LARGE {
             retained.set(node, LARGE as u64);
