@@ -1,4 +1,5 @@
-//! Freed memory handed back to the OS.
+//! The process's memory: freed memory handed back to the OS, fresh memory mapped at once, loads
+//! asked for ahead.
 
 /// Returns the memory freed so far to the OS. glibc keeps freed blocks smaller than its mmap
 /// threshold in its arenas, and the threshold rises to the size of each large block freed
