@@ -78,6 +78,9 @@ pub struct Sites<'g> {
     trace_nodes: FxHashMap<u32, u32>,
     /// Sorted by node.
     locations: &'g [Location],
+    /// Where the last location lookup ended: one for a later node (a diff's new objects come
+    /// in node order) searches on from it, over the few entries between.
+    cursor: std::cell::Cell<usize>,
     /// Script id -> script name, from functions whose location and script are both known.
     /// (Location mode only: the graph's, see `Graph::script_names`.)
     scripts: Option<&'g HashMap<u32, String>>,
@@ -97,6 +100,7 @@ impl<'g> Sites<'g> {
                 mode: SiteMode::Stack,
                 trace_nodes,
                 locations: &[],
+                cursor: Default::default(),
                 scripts: None,
                 user_frames: false,
             };
@@ -105,7 +109,7 @@ impl<'g> Sites<'g> {
         let scripts = Some(graph.script_names());
         let mut first: HashMap<&str, u32> = HashMap::new();
         let first_of_name = (0..classes.names.len() as u32).map(|c| *first.entry(classes.name(c)).or_insert(c)).collect();
-        Sites { graph, classes, first_of_name, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, scripts, user_frames: false }
+        Sites { graph, classes, first_of_name, mode: SiteMode::Location, trace_nodes: FxHashMap::default(), locations, cursor: Default::default(), scripts, user_frames: false }
     }
 
     /// Makes stacks start at the innermost frame of the program's own code: an object made by
@@ -125,6 +129,11 @@ impl<'g> Sites<'g> {
 
     pub fn mode(&self) -> SiteMode {
         self.mode
+    }
+
+    /// The `locations` entry of `node`, if any.
+    fn location(&self, node: u32) -> Option<&'g Location> {
+        find_location(self.locations, &self.cursor, node)
     }
 
     /// The site of `node`, keeping at most `depth` frames of a stack.
@@ -157,7 +166,7 @@ impl<'g> Sites<'g> {
                     SiteKey::Stack(frames)
                 }
             }
-            SiteMode::Location => match self.locations.binary_search_by_key(&node, |l| l.node).ok().map(|i| &self.locations[i]) {
+            SiteMode::Location => match self.location(node) {
                 Some(l) if g.node_type[node as usize] == g.node_kinds.object => SiteKey::Location {
                     script_id: l.script_id,
                     line: l.line,
@@ -236,4 +245,49 @@ pub(crate) fn script_names(graph: &Graph) -> HashMap<u32, String> {
         }
     }
     out
+}
+
+/// The entry of `node` in `all` (sorted by node, one entry a node), if any. `cursor` is where
+/// the last search ended: the entries before it are for nodes before the last one, so for a
+/// later node the answer is at or after it, within a distance found by doubling (a few steps
+/// over neighbouring entries, not a binary search over all of them, each step a cache miss).
+fn find_location<'a>(all: &'a [Location], cursor: &std::cell::Cell<usize>, node: u32) -> Option<&'a Location> {
+    let from = cursor.get();
+    let (mut lo, mut hi) = (0, all.len());
+    if from == 0 || all[from - 1].node < node {
+        lo = from;
+        let mut step = 1;
+        while lo + step <= all.len() && all[lo + step - 1].node < node {
+            lo += step;
+            step *= 2;
+        }
+        hi = (lo + step).min(all.len());
+    }
+    let at = lo + all[lo..hi].partition_point(|l| l.node < node);
+    cursor.set(at);
+    all.get(at).filter(|l| l.node == node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_found_in_node_order_and_out_of_it() {
+        let mut next = crate::random::below(0x9e37_79b9_7f4a_7c15);
+        for len in [0usize, 1, 2, 5, 1000] {
+            let mut nodes: Vec<u32> = (0..len).map(|_| next(4 * len as u64 + 1) as u32).collect();
+            nodes.sort_unstable();
+            nodes.dedup();
+            let all: Vec<Location> = nodes.iter().map(|&node| Location { node, script_id: node ^ 7, line: 1, column: 2 }).collect();
+            let expected = |node: u32| all.binary_search_by_key(&node, |l| l.node).ok().map(|i| &all[i]);
+            let cursor = std::cell::Cell::new(0);
+            let top = 4 * len as u32 + 3;
+            // In order (as a diff asks), then at random, then in order again from the middle.
+            let queries = (0..top).chain((0..3 * top).map(|_| next(top as u64) as u32)).chain(top / 2..top);
+            for node in queries {
+                assert_eq!(find_location(&all, &cursor, node), expected(node), "node {node} of {len}");
+            }
+        }
+    }
 }
