@@ -143,30 +143,33 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let base_to_current: Vec<Option<u32>> =
         base.class_summaries.iter().map(|s| key_index.get(s.key.as_str()).copied()).collect();
 
+    // The evidence of one process: the objects old enough to be in the base (`checked`), and
+    // how many of them are not, paired in the same class (the rest of them).
+    let old_enough = |c: usize| g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id;
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
     // deleted and the current one new.
     let pair = || {
         let mut is_new: Vec<bool> = g.self_size.iter().map(|&size| size != 0).collect();
         let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
+        let mut found = 0u64;
         pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
             if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
                 is_new[c] = false;
+                found += old_enough(c) as u64;
                 let u = &mut unchanged[base.classes[b as usize] as usize];
                 *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
             }
         });
-        (is_new, unchanged)
+        (is_new, unchanged, found)
     };
-    // The class retained sizes, if left for first use (see `When`), meanwhile.
-    let ((is_new, unchanged), _) = crate::threads::both(true, pair, || current.class_stats());
-    // The evidence of one process: the objects old enough to be in the base, and how many of
-    // them are not.
-    let (mut checked, mut conflicts) = (0u64, 0u64);
-    for c in (0..g.node_count()).filter(|&c| g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id) {
-        checked += 1;
-        conflicts += is_new[c] as u64;
-    }
+    // Meanwhile the count of old objects, and the class retained sizes if left for first use
+    // (see `When`).
+    let ((is_new, unchanged, found), checked) = crate::threads::both(true, pair, || {
+        current.class_stats();
+        (0..g.node_count()).filter(|&c| old_enough(c)).count() as u64
+    });
+    let conflicts = checked - found;
     let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
     let identity = Identity { same_process, checked, conflicts };
     if !identity.same_process {

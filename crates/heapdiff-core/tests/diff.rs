@@ -28,6 +28,9 @@ fn new_and_deleted_objects_are_matched_by_id_within_their_class() {
     let options = DiffOptions { class: Some("Item".into()), ..DiffOptions::default() };
     let d = diff(&current, &base.census(Some(current.interface_definitions())), &options);
     assert!(d.identity.same_process, "{:?}", d.identity);
+    // Old enough to be in the base (an id up to its highest, 17): App 3, Array 5, Items 11, 13;
+    // all found there, in their classes.
+    assert_eq!((d.identity.checked, d.identity.conflicts), (4, 0));
     let item = d.classes.iter().find(|c| c.name == "Item").unwrap();
     assert_eq!((item.new_count, item.deleted_count), (Some(2), Some(1)));
     assert_eq!((item.alloc_size, item.freed_size), (Some(48), Some(24)));
@@ -57,6 +60,8 @@ fn another_process_is_detected_and_compared_as_histograms() {
     let current = snapshot(&[21, 23], &[("Other", 11), ("Other", 13), ("Other", 15)]);
     let d = diff(&current, &base.census(None), &DiffOptions::default());
     assert!(!d.identity.same_process, "{:?}", d.identity);
+    // App, Array and the three Others are old enough (ids up to 15); the Others' ids are Items'.
+    assert_eq!((d.identity.checked, d.identity.conflicts), (5, 3));
     assert!(d.site_mode.is_none() && d.sites.is_empty());
     let item = d.classes.iter().find(|c| c.name == "Item").unwrap();
     assert_eq!(item.new_count, None);
