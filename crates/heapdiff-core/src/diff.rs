@@ -143,8 +143,8 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let base_to_current: Vec<Option<u32>> =
         base.class_summaries.iter().map(|s| key_index.get(s.key.as_str()).copied()).collect();
 
-    // The evidence of one process: the objects old enough to be in the base (`checked`), and
-    // how many of them are not, paired in the same class (the rest of them).
+    // The evidence of one process: how many objects are old enough to be in the base
+    // (`checked`), and how many of those the pairing does not find there in their class.
     let old_enough = |c: usize| g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id;
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
