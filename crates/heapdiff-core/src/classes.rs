@@ -170,14 +170,40 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
     let mut interface_of = InNodeOrder { rest: &interfaces.of_node, node_of: |&(node, _)| node };
     // The class name of each raw object name, by string index.
     let mut by_raw_name = vec![u32::MAX; graph.strings.len()];
-    // Each node's class name first; the loop below turns it into the node's class in place.
+    // The class name of each node type, but objects' and natives' (`BY_NODE`), named one by
+    // one: a lookup rather than a chain of tests, which node types in no order mispredict.
+    const BY_NODE: u32 = u32::MAX;
+    let by_type: Vec<u32> = (0..graph.node_types.len())
+        .map(|t| {
+            let t8 = t as u8;
+            if t8 == k.hidden {
+                system
+            } else if t8 == k.object || t8 == k.native {
+                BY_NODE
+            } else if t8 == k.code {
+                code
+            } else if t8 == k.closure {
+                function
+            } else if t8 == k.regexp {
+                regexp
+            } else {
+                type_classes[t]
+            }
+        })
+        .collect();
+    // Class keys: the name, plus the constructor's location for objects that have one.
+    let mut keys: Vec<String> = Vec::new();
+    let mut class_names: Vec<String> = Vec::new();
+    // The class keyed by the name alone, by interned name.
+    let mut by_name_class: Vec<u32> = Vec::new();
+    let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
+    let mut location_of = InNodeOrder { rest: &graph.locations, node_of: |l| l.node };
     let mut node_class: Vec<u32> = crate::memory::with_pages(n);
     node_class.extend((0..n).map(|i| {
         let t = graph.node_type[i];
-        if t == k.hidden {
-            system
-        } else if t == k.object || t == k.native {
-            match interface_of.at(i as u32) {
+        let mut name = by_type[t as usize];
+        if name == BY_NODE {
+            name = match interface_of.at(i as u32) {
                 Some(&(_, interface)) => interface_classes[interface as usize],
                 None => {
                     // (The parse checks every name against the strings; one past them reads
@@ -194,35 +220,19 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
                         }
                     }
                 }
-            }
-        } else if t == k.code {
-            code
-        } else if t == k.closure {
-            function
-        } else if t == k.regexp {
-            regexp
-        } else {
-            type_classes[t as usize]
+            };
         }
-    }));
-
-    // Class keys: the name, plus the constructor's location for objects that have one.
-    let mut keys: Vec<String> = Vec::new();
-    let mut class_names: Vec<String> = Vec::new();
-    // The class keyed by the name alone, by interned name (every name is interned by now).
-    let mut by_name_class = vec![u32::MAX; names.names.len()];
-    let mut by_location: FxHashMap<(u32, u32, u32, u32), u32> = FxHashMap::default();
-    let mut location_of = InNodeOrder { rest: &graph.locations, node_of: |l| l.node };
-    for i in 0..n {
-        let name = node_class[i];
-        let loc = if graph.node_type[i] == k.object { location_of.at(i as u32) } else { None };
-        node_class[i] = match loc {
+        let loc = if t == k.object { location_of.at(i as u32) } else { None };
+        match loc {
             Some(l) => *by_location.entry((l.script_id, l.line, l.column, name)).or_insert_with(|| {
                 keys.push(format!("{},{},{},{}", l.script_id, l.line, l.column, names.names[name as usize]));
                 class_names.push(names.names[name as usize].clone());
                 keys.len() as u32 - 1
             }),
             None => {
+                if name as usize >= by_name_class.len() {
+                    by_name_class.resize(names.names.len(), u32::MAX);
+                }
                 let class = &mut by_name_class[name as usize];
                 if *class == u32::MAX {
                     keys.push(format!(",{}", names.names[name as usize]));
@@ -231,8 +241,8 @@ pub fn classify(graph: &Graph, plain: &PlainObjects, definitions: Option<&[Vec<S
                 }
                 *class
             }
-        };
-    }
+        }
+    }));
     Classes { names: class_names, keys, node_class, definitions: interfaces.definitions }
 }
 
