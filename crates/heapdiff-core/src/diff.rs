@@ -156,7 +156,8 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
         pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
             if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
                 is_new[c] = false;
-                found += old_enough(c) as u64;
+                // `old_enough(c)` without two of its loads: a paired c has a size, and b's id.
+                found += (g.has_counter_id(c as u32) && base.ids[b as usize] <= base.max_id) as u64;
                 let u = &mut unchanged[base.classes[b as usize] as usize];
                 *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
             }

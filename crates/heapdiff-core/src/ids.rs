@@ -76,9 +76,10 @@ fn pair_through_table(
 ) -> bool {
     let n = cur_ids.len();
     let odd = |id: u32| id & 1 == 1;
-    // Slot: 1 + the current node, 0 for none. Zeroed memory: the pages no id reaches are
-    // never touched.
-    let mut table = vec![0u32; 2 * n + 1024];
+    // Slot: 1 + the current node, 0 for none. Zeros written, not left for the first touch:
+    // the fill reads each slot before it writes it, and a page first read is mapped twice
+    // (see `memory::zeroed`); current ids fill most of the table anyway.
+    let mut table: Vec<u32> = crate::memory::zeroed(2 * n + 1024);
     // Current nodes whose ids have no slot, and (once paired) none.
     let mut rest: Vec<(u32, u32)> = Vec::new();
     for c in (0..n).filter(|&c| cur_keep(c)) {
@@ -97,8 +98,7 @@ fn pair_through_table(
     for b in (0..base_ids.len()).filter(|&b| base_keep(b)) {
         let id = base_ids[b];
         let partner = match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
-            // (Written only if set: a page no current id reached stays untouched.)
-            Some(slot) => slot.checked_sub(1).inspect(|_| *slot = 0),
+            Some(slot) => std::mem::take(slot).checked_sub(1),
             None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| std::mem::replace(&mut rest[k].1, PAIRED)).filter(|&c| c != PAIRED),
         };
         if let Some(c) = partner {
