@@ -9,6 +9,17 @@ impl BitSet {
         BitSet(crate::memory::zeroed(len.div_ceil(64)))
     }
 
+    /// Every index below `len`.
+    pub fn full(len: usize) -> BitSet {
+        let words = len.div_ceil(64);
+        let mut set: Vec<u64> = crate::memory::with_pages(words);
+        set.resize(words, !0);
+        if len % 64 != 0 {
+            set[words - 1] = (1 << (len % 64)) - 1;
+        }
+        BitSet(set)
+    }
+
     #[inline]
     pub fn insert(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
@@ -64,5 +75,14 @@ mod tests {
         let mut full = BitSet::new(128);
         (0..128).for_each(|i| full.insert(i));
         assert_eq!(full.absent(128).count(), 0);
+    }
+
+    #[test]
+    fn a_full_set_holds_every_index_below_len_and_no_other() {
+        for len in [0, 1, 63, 64, 65, 130, 200] {
+            let full = BitSet::full(len);
+            assert!(full.present().eq(0..len), "len {len}");
+            assert_eq!(full.absent(len).count(), 0, "len {len}");
+        }
     }
 }

@@ -25,26 +25,20 @@ impl EssentialEdges {
     /// the page into a page-owned node.
     pub fn compute(graph: &Graph, ephemerons: &EphemeronNames) -> EssentialEdges {
         let k = graph.edge_kinds;
-        let mut edges = BitSet::new(graph.edge_count());
+        // Nearly every edge is essential (all but 7,000 of 17.2 M in bench's medium-1): the
+        // set starts full and loses the others, rather than gain each essential edge in a
+        // store that waits for the one before it into the same word.
+        let mut edges = BitSet::full(graph.edge_count());
         for from in 0..graph.node_count() as u32 {
             for e in graph.edges(from) {
                 let t = graph.edge_type[e];
-                if t == k.weak {
-                    continue;
+                let inessential = t == k.weak
+                    || ephemerons.of_edge(graph, e).is_some_and(|ep| graph.node_id[from as usize] as u64 == ep.table_id)
+                    || graph.edge_to[e] == from
+                    || (from != ROOT && t == k.shortcut);
+                if inessential {
+                    edges.remove(e);
                 }
-                if let Some(ep) = ephemerons.of_edge(graph, e) {
-                    if graph.node_id[from as usize] as u64 == ep.table_id {
-                        continue;
-                    }
-                }
-                let to = graph.edge_to[e];
-                if to == from {
-                    continue;
-                }
-                if from != ROOT && t == k.shortcut {
-                    continue;
-                }
-                edges.insert(e);
             }
         }
         EssentialEdges { edges }
