@@ -76,10 +76,11 @@ fn pair_through_table(
 ) -> bool {
     let n = cur_ids.len();
     let odd = |id: u32| id & 1 == 1;
-    // Slot: 1 + the current node, 0 for none. Zeros written, not left for the first touch:
-    // the fill reads each slot before it writes it, and a page first read is mapped twice
-    // (see `memory::zeroed`); current ids fill most of the table anyway.
-    let mut table: Vec<u32> = crate::memory::zeroed(2 * n + 1024);
+    // Slot: 1 + the current node, 0 for none; as far as the largest odd id reaches, if less.
+    // Zeros written, not left for the first touch: the fill reads each slot before it writes
+    // it, and a page first read is mapped twice (see `memory::zeroed`).
+    let largest = (0..n).filter(|&c| odd(cur_ids[c]) && cur_keep(c)).map(|c| cur_ids[c] as usize / 2 + 1).max();
+    let mut table: Vec<u32> = crate::memory::zeroed(largest.unwrap_or(0).min(2 * n + 1024));
     // Current nodes whose ids have no slot, and (once paired) none.
     let mut rest: Vec<(u32, u32)> = Vec::new();
     for c in (0..n).filter(|&c| cur_keep(c)) {
