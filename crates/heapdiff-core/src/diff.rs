@@ -143,9 +143,6 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let base_to_current: Vec<Option<u32>> =
         base.class_summaries.iter().map(|s| key_index.get(s.key.as_str()).copied()).collect();
 
-    // The evidence of one process: how many objects are old enough to be in the base
-    // (`checked`), and how many of those the pairing does not find there in their class.
-    let old_enough = |c: usize| g.self_size[c] != 0 && g.has_counter_id(c as u32) && g.node_id[c] <= base.max_id;
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
     // deleted and the current one new.
@@ -156,7 +153,7 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
         pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
             if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
                 is_new[c] = false;
-                // `old_enough(c)` without two of its loads: a paired c has a size, and b's id.
+                // Old enough? A paired c has a size, and b's id.
                 found += (g.has_counter_id(c as u32) && base.ids[b as usize] <= base.max_id) as u64;
                 let u = &mut unchanged[base.classes[b as usize] as usize];
                 *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
@@ -164,11 +161,14 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
         });
         (is_new, unchanged, found)
     };
-    // Meanwhile the count of old objects, and the class retained sizes if left for first use
-    // (see `When`).
+    // The evidence of one process: how many objects are old enough to be in the base
+    // (`checked`: with a size, and a counter id no later than the base's last), counted
+    // meanwhile, and how many of those the pairing does not find there in their class. Also
+    // meanwhile, the class retained sizes if left for first use (see `When`).
     let ((is_new, unchanged, found), checked) = crate::threads::both(true, pair, || {
         current.class_stats();
-        (0..g.node_count()).filter(|&c| old_enough(c)).count() as u64
+        let columns = g.self_size.iter().zip(&g.node_type).zip(&g.node_id);
+        columns.filter(|&((&size, &t), &id)| (size != 0) & g.counter_type(t) & (id <= base.max_id)).count() as u64
     });
     let conflicts = checked - found;
     let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
