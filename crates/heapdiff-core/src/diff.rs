@@ -168,7 +168,7 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
     let ((is_new, unchanged, found), checked) = crate::threads::both(true, pair, || {
         current.class_stats();
         let columns = g.self_size.iter().zip(&g.node_type).zip(&g.node_id);
-        columns.filter(|&((&size, &t), &id)| (size != 0) & g.counter_type(t) & (id <= base.max_id)).count() as u64
+        columns.filter(|&((&size, &t), &id)| (size != 0) & g.type_has_counter_ids(t) & (id <= base.max_id)).count() as u64
     });
     let conflicts = checked - found;
     let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;

@@ -309,12 +309,12 @@ impl Graph {
     /// V8 numbers heap objects from one counter that only grows within a process, so their ids
     /// date them; native (embedder) and some synthetic nodes get ids from hashes instead.
     pub fn has_counter_id(&self, node: u32) -> bool {
-        self.counter_type(self.node_type[node as usize])
+        self.type_has_counter_ids(self.node_type[node as usize])
     }
     /// Whether nodes of type `t` take their ids from the counter (see above), without a branch:
     /// a loop over every node asks it of types in no order.
     #[inline]
-    pub fn counter_type(&self, t: u8) -> bool {
+    pub fn type_has_counter_ids(&self, t: u8) -> bool {
         (t != self.node_kinds.native) & (t != self.node_kinds.synthetic)
     }
 
