@@ -131,19 +131,22 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
       // DevTools classifies the base's plain objects by the current snapshot's definitions.
       // Snapshots of one process mostly share them: the base makes its census by its own as soon
       // as it is loaded (the current may still be loading), and again only if they differ.
-      // (One Promise.all: whichever fails first is the error, and the other's is handled.)
+      // That census does not wait for the base's class retained sizes: the current pairs the
+      // objects while the base computes them, if it has not yet. (One Promise.all: whichever
+      // fails first is the error, and the other's is handled.)
       const [definitions, baseDefinitions, ownCensus] = await Promise.all([
         current!.request('definitions', {}),
         base!.request('definitions', {}),
-        base!.request('census', {}),
+        base!.request('census', { retained: false }),
       ]);
-      const census = JSON.stringify(baseDefinitions) === JSON.stringify(definitions) ? ownCensus : await base!.request('census', { definitions });
-      // The compare starts at once; the summaries come meanwhile.
-      const compared = current!.request(
-        'diff',
-        { base: census, options: { stackDepth, className: options.className, classLimit: options.classLimit } },
-        censusBuffers(census),
-      );
+      const own = JSON.stringify(baseDefinitions) === JSON.stringify(definitions);
+      const census = own ? ownCensus : await base!.request('census', { definitions });
+      const [, baseClasses] = await Promise.all([
+        current!.request('pair', { base: census }, censusBuffers(census)),
+        own ? base!.request('censusClasses', {}) : census.classSummaries,
+      ]);
+      // The compare; the summaries come meanwhile.
+      const compared = current!.request('diff', { baseClasses, options: { stackDepth, className: options.className, classLimit: options.classLimit } });
       const [baseSummary, raw, currentSummary] = await Promise.all([
         base!.request('summary', {}).finally(() => base!.close()),
         compared,
@@ -190,8 +193,8 @@ export async function diffSnapshots(basePath: string, currentPath: string, optio
     },
     // A diff reports no distances, and retainer paths only of the new objects it lists (of the
     // current snapshot): otherwise both snapshots keep only their classes, and hold less. The
-    // class retained sizes of the snapshot loaded last wait for what comes next, on one core
-    // while the other works: the base's census copies its columns, the compare pairs objects.
+    // class retained sizes of the snapshot loaded last wait for the pairing, which works
+    // meanwhile on the other core.
     {
       onProgress,
       open: (index) => ({

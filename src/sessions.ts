@@ -4,13 +4,16 @@
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Census, Holding, NativeDiff, Suspects } from './native.js';
-import type { LoadProgress, OpenOptions, SnapshotSummary } from './types.js';
+import type { DiffWithOptions } from './snapshot.js';
+import type { ClassSummary, LoadProgress, OpenOptions, SnapshotSummary } from './types.js';
 
 export type SessionRequest =
   | { id: number; op: 'summary' }
   | { id: number; op: 'definitions' }
-  | { id: number; op: 'census'; definitions?: string[][] }
-  | { id: number; op: 'diff'; base: Census; options: { stackDepth?: number; className?: string; classLimit?: number } }
+  | { id: number; op: 'census'; definitions?: string[][]; retained?: boolean }
+  | { id: number; op: 'censusClasses' }
+  | { id: number; op: 'pair'; base: Census }
+  | { id: number; op: 'diff'; baseClasses: ClassSummary[]; options: DiffWithOptions }
   | { id: number; op: 'maxId' }
   | { id: number; op: 'suspects'; maxIds: number[]; stackDepth: number; limit: number }
   | { id: number; op: 'holdings'; firstMaxId: number; containerIds: number[] };
@@ -26,6 +29,8 @@ interface Results {
   summary: SnapshotSummary;
   definitions: string[][];
   census: Census;
+  censusClasses: ClassSummary[];
+  pair: void;
   diff: NativeDiff;
   maxId: number;
   suspects: Suspects;

@@ -7,6 +7,13 @@ import type {
 
 const PROGRESS_INTERVAL_MS = 100;
 
+/** What `diffWith` lists beyond the class rows and sites. */
+export interface DiffWithOptions {
+  stackDepth?: number;
+  className?: string;
+  classLimit?: number;
+}
+
 export class Snapshot {
   readonly path: string;
   readonly #native: NativeSnapshot;
@@ -73,14 +80,35 @@ export class Snapshot {
   /**
    * This snapshot reduced to what a diff needs from its base (ids, class indices, shallow sizes,
    * per-class figures), classified with the current snapshot's `definitions` as DevTools does.
+   * With `retained` false (and no other definitions), the classes' retained sizes are not waited
+   * for: zero unless already known, enough for `pairWith` (see `censusClasses`).
    */
-  census(definitions?: string[][]): Census {
-    return this.#native.census(definitions);
+  census(definitions?: string[][], retained = true): Census {
+    return this.#native.census(definitions, retained);
+  }
+
+  /** The per-class figures of a census by this snapshot's own definitions, retained sizes included. */
+  censusClasses(): ClassSummary[] {
+    return this.#native.censusClasses();
   }
 
   /** Compares this snapshot with the census of its base (the engine's raw diff). */
-  diffWith(base: Census, options: { stackDepth?: number; className?: string; classLimit?: number } = {}): NativeDiff {
-    return this.#native.diff(base, options);
+  diffWith(base: Census, options: DiffWithOptions = {}): NativeDiff {
+    this.pairWith(base);
+    return this.diffPaired(base.classSummaries, options);
+  }
+
+  /**
+   * The first half of `diffWith`: pairs this snapshot's objects with those of its base, whose
+   * classes' retained sizes it does not read; `diffPaired` then takes them.
+   */
+  pairWith(base: Census): void {
+    this.#native.pair(base);
+  }
+
+  /** The second half of `diffWith`, given the base's class figures (by census class index). */
+  diffPaired(baseClasses: ClassSummary[], options: DiffWithOptions = {}): NativeDiff {
+    return this.#native.diff(baseClasses, options);
   }
 
   /** The highest id of a heap object here: V8 gives everything created later a higher one. */

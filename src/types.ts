@@ -104,8 +104,8 @@ export interface OpenOptions {
    * the class summaries, a census or a diff first need them, unless other snapshots are still
    * being opened when this one gets to them (then at once, as whatever compares them waits for
    * those anyway). Until then the dominator tree's child lists (8 B per node) are held for
-   * them. A diff opens both snapshots so: the one loaded last computes them while the compare
-   * pairs the objects, or while its census is copied.
+   * them. A diff opens both snapshots so: the one loaded last computes them while the current
+   * snapshot pairs the objects.
    */
   classRetained?: 'opening' | 'first-use';
   /**

@@ -65,6 +65,16 @@ describe('openSnapshot', () => {
     assert.deepEqual(lazySummary, summary);
     // Until their first use, the dominator tree's child lists are held for it.
     assert.ok(later.summary().memoryBytes > opening.summary().memoryBytes);
+    // A census that does not wait for them: the same columns and classes, retained sizes zero.
+    // A diff paired with it and given them afterwards is the diff with the whole census.
+    const quick = later.census(undefined, false);
+    const whole = opening.census();
+    const columns = (c: typeof whole) => ({ ...c, classSummaries: c.classSummaries.map(({ retainedSize: _, ...k }) => k) });
+    assert.deepEqual(columns(quick), columns(whole));
+    assert.ok(quick.classSummaries.every((c) => c.retainedSize === 0));
+    assert.ok(later.summary().memoryBytes > opening.summary().memoryBytes);
+    opening.pairWith(quick);
+    assert.deepEqual(opening.diffPaired(later.censusClasses()), opening.diffWith(whole));
     assert.deepEqual(later.census(), opening.census());
     assert.equal(later.summary().memoryBytes, opening.summary().memoryBytes);
     assert.deepEqual(later.classes(), opening.classes());

@@ -21,11 +21,15 @@ function answer(snapshot: Snapshot, request: SessionRequest): { result: unknown;
     case 'census': {
       // Its columns are in JavaScript's memory (the binding copies them there): they move to
       // the main thread without a copy.
-      const census = snapshot.census(request.definitions);
+      const census = snapshot.census(request.definitions, request.retained);
       return { result: census, transfer: censusBuffers(census) };
     }
+    case 'censusClasses':
+      return { result: snapshot.censusClasses(), transfer: [] };
+    case 'pair':
+      return { result: snapshot.pairWith(request.base), transfer: [] };
     case 'diff':
-      return { result: snapshot.diffWith(request.base, request.options), transfer: [] };
+      return { result: snapshot.diffPaired(request.baseClasses, request.options), transfer: [] };
     case 'maxId':
       return { result: snapshot.maxCounterId(), transfer: [] };
     case 'suspects':

@@ -15,6 +15,7 @@ use crate::snapshot::Snapshot;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// A snapshot reduced to what a diff needs from its base: per node (by ordinal) the id, class
 /// index and shallow size, and per class index its figures.
@@ -133,6 +134,26 @@ const SITE_CLASSES: usize = 5;
 
 /// Compares `current` with the census of its base.
 pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
+    pair(current, base).diff(current, &base.class_summaries, options)
+}
+
+/// The objects of a diff's two snapshots matched up: the first half of a diff, which needs the
+/// base's columns and class keys but not its classes' retained sizes, so that the base may
+/// compute those meanwhile (see [`Pairing::diff`]).
+#[derive(Debug, Clone)]
+pub struct Pairing {
+    pub identity: Identity,
+    /// Per current node: has a size and no partner in its class.
+    is_new: Vec<bool>,
+    /// Per base class: the current class of its key, if any.
+    base_to_current: Vec<Option<u32>>,
+    /// Per base class: the count and size of its objects without a partner.
+    deleted: Vec<(u64, u64)>,
+}
+
+/// Pairs the objects of `current` with those of its base by id, as DevTools does, and judges
+/// from them whether both come from one process.
+pub fn pair(current: &Snapshot, base: &Census) -> Pairing {
     let g = current.graph();
     let cur_classes = current.classes();
     // Class keys are what match classes across snapshots.
@@ -145,110 +166,132 @@ pub fn diff(current: &Snapshot, base: &Census, options: &DiffOptions) -> Diff {
 
     // Only objects with a shallow size take part, as in DevTools, which pairs them by a merge
     // join on their ids: a pair within one class is unchanged; otherwise the base object is
-    // deleted and the current one new.
+    // deleted and the current one new. Two threads pair two id ranges, each with its own
+    // tallies: a current object is new until either pairs it.
     let pair = || {
-        let mut is_new: Vec<bool> = g.self_size.iter().map(|&size| size != 0).collect();
-        let mut unchanged = vec![(0u64, 0u64); base.class_summaries.len()];
-        let mut found = 0u64;
-        pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, |c, b| {
+        let is_new: Vec<AtomicBool> = g.self_size.iter().map(|&size| AtomicBool::new(size != 0)).collect();
+        let state = || (vec![(0u64, 0u64); base.class_summaries.len()], 0u64);
+        let states = pair_by_id(&base.ids, |b| base.self_sizes[b] != 0, &g.node_id, |c| g.self_size[c] != 0, true, state, |(unchanged, found), c, b| {
             if base_to_current[base.classes[b as usize] as usize] == Some(cur_classes.node_class[c]) {
-                is_new[c] = false;
+                is_new[c].store(false, Relaxed);
                 // Old enough? A paired c has a size, and b's id.
-                found += (g.has_counter_id(c as u32) && base.ids[b as usize] <= base.max_id) as u64;
+                *found += (g.has_counter_id(c as u32) && base.ids[b as usize] <= base.max_id) as u64;
                 let u = &mut unchanged[base.classes[b as usize] as usize];
                 *u = (u.0 + 1, u.1 + base.self_sizes[b as usize] as u64);
             }
         });
-        (is_new, unchanged, found)
+        let (mut unchanged, mut found) = state();
+        for (u, f) in states {
+            unchanged.iter_mut().zip(u).for_each(|(a, b)| *a = (a.0 + b.0, a.1 + b.1));
+            found += f;
+        }
+        (is_new.into_iter().map(AtomicBool::into_inner).collect::<Vec<bool>>(), unchanged, found)
     };
     // The evidence of one process: how many objects are old enough to be in the base
     // (`checked`: with a size, and a counter id no later than the base's last), counted
     // meanwhile, and how many of those the pairing does not find there in their class. Also
-    // meanwhile, the class retained sizes if left for first use (see `When`).
-    let ((is_new, unchanged, found), checked) = crate::threads::both(true, pair, || {
+    // meanwhile, the class retained sizes if left for first use (see `When`), and each base
+    // class's objects with a size.
+    let ((is_new, unchanged, found), (checked, mut deleted)) = crate::threads::both(true, pair, || {
         current.class_stats();
         let columns = g.self_size.iter().zip(&g.node_type).zip(&g.node_id);
-        columns.filter(|&((&size, &t), &id)| (size != 0) & g.type_has_counter_ids(t) & (id <= base.max_id)).count() as u64
+        let checked = columns.filter(|&((&size, &t), &id)| (size != 0) & g.type_has_counter_ids(t) & (id <= base.max_id)).count() as u64;
+        let mut sized = vec![(0u64, 0u64); base.class_summaries.len()];
+        for (&class, &size) in base.classes.iter().zip(base.self_sizes.iter()).filter(|(_, &size)| size != 0) {
+            let d = &mut sized[class as usize];
+            *d = (d.0 + 1, d.1 + size as u64);
+        }
+        (checked, sized)
     });
-    let conflicts = checked - found;
-    let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
-    let identity = Identity { same_process, checked, conflicts };
-    if !identity.same_process {
-        return Diff { identity, classes: histograms(current, base), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
-    }
-    // The class rows (and any new objects listed) and the sites need nothing of each other: on
-    // two threads (a diff's compare comes when both snapshots are done, and the cores free).
-    let new_objects = || options.class.as_ref().map_or_else(Vec::new, |name| largest_new_objects(current, &is_new, name, options.class_limit));
-    let ((classes, new_objects), (site_mode, sites)) = crate::threads::both(
-        true,
-        || (class_rows(current, base, &base_to_current, &unchanged, &is_new), new_objects()),
-        || new_object_sites(current, &is_new, options.stack_depth),
-    );
-    Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
-}
-
-/// Per class: the new objects, the deleted ones (every base object less the `unchanged` ones,
-/// per base class), and both snapshots' totals; classes where nothing changed are left out.
-fn class_rows(current: &Snapshot, base: &Census, base_to_current: &[Option<u32>], unchanged: &[(u64, u64)], is_new: &[bool]) -> Vec<ClassDiff> {
-    let g = current.graph();
-    let cur_classes = current.classes();
-    let cur_stats = current.class_stats();
-    // Deleted: every base object, less the unchanged ones (each paired once).
-    let mut deleted = vec![(0u64, 0u64); base.class_summaries.len()];
-    for (&class, &size) in base.classes.iter().zip(base.self_sizes.iter()).filter(|(_, &size)| size != 0) {
-        let d = &mut deleted[class as usize];
-        *d = (d.0 + 1, d.1 + size as u64);
-    }
+    // Deleted: every base object with a size, less the unchanged ones (each paired once).
     for (d, u) in deleted.iter_mut().zip(unchanged) {
         *d = (d.0 - u.0, d.1 - u.1);
     }
-    let mut added = vec![(0u64, 0u64); cur_classes.keys.len()];
-    for (n, _) in is_new.iter().enumerate().filter(|(_, &new)| new) {
-        let a = &mut added[cur_classes.node_class[n] as usize];
-        *a = (a.0 + 1, a.1 + g.self_size[n] as u64);
+    let conflicts = checked - found;
+    let same_process = checked == 0 || (conflicts as f64) <= MAX_CONFLICT_SHARE * checked as f64;
+    Pairing { identity: Identity { same_process, checked, conflicts }, is_new, base_to_current, deleted }
+}
+
+impl Pairing {
+    /// The diff itself, given the base's class figures (`base_classes`, by the census's class
+    /// index, with their retained sizes).
+    pub fn diff(&self, current: &Snapshot, base_classes: &[ClassSummary], options: &DiffOptions) -> Diff {
+        let identity = self.identity;
+        if !identity.same_process {
+            return Diff { identity, classes: histograms(current, base_classes), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
+        }
+        // The class rows (and any new objects listed) and the sites need nothing of each
+        // other: on two threads (a diff's compare comes when both snapshots are done, and the
+        // cores free).
+        let is_new = &self.is_new;
+        let new_objects = || options.class.as_ref().map_or_else(Vec::new, |name| largest_new_objects(current, is_new, name, options.class_limit));
+        let ((classes, new_objects), (site_mode, sites)) = crate::threads::both(
+            true,
+            || (self.class_rows(current, base_classes), new_objects()),
+            || new_object_sites(current, is_new, options.stack_depth),
+        );
+        Diff { identity, classes, site_mode: Some(site_mode), sites, new_objects }
     }
 
-    let mut classes = Vec::new();
-    for (c, s) in cur_stats.iter().enumerate() {
-        let (new_count, alloc_size) = added[c];
-        classes.push(ClassDiff {
-            name: s.name.clone(),
-            key: s.key.clone(),
-            new_count: Some(new_count),
-            deleted_count: Some(0),
-            alloc_size: Some(alloc_size),
-            freed_size: Some(0),
-            base: Totals::default(),
-            current: Totals::of(s),
-        });
+    /// Per class: the new objects, the deleted ones, and both snapshots' totals; classes where
+    /// nothing changed are left out.
+    fn class_rows(&self, current: &Snapshot, base_classes: &[ClassSummary]) -> Vec<ClassDiff> {
+        let g = current.graph();
+        let cur_classes = current.classes();
+        let cur_stats = current.class_stats();
+        let mut added = vec![(0u64, 0u64); cur_classes.keys.len()];
+        for (n, _) in self.is_new.iter().enumerate().filter(|(_, &new)| new) {
+            let a = &mut added[cur_classes.node_class[n] as usize];
+            *a = (a.0 + 1, a.1 + g.self_size[n] as u64);
+        }
+
+        let mut classes = Vec::new();
+        for (c, s) in cur_stats.iter().enumerate() {
+            let (new_count, alloc_size) = added[c];
+            classes.push(ClassDiff {
+                name: s.name.clone(),
+                key: s.key.clone(),
+                new_count: Some(new_count),
+                deleted_count: Some(0),
+                alloc_size: Some(alloc_size),
+                freed_size: Some(0),
+                base: Totals::default(),
+                current: Totals::of(s),
+            });
+        }
+        for (b, s) in base_classes.iter().enumerate() {
+            let row = match self.base_to_current[b] {
+                Some(c) => &mut classes[c as usize],
+                None => {
+                    classes.push(ClassDiff {
+                        name: s.name.clone(),
+                        key: s.key.clone(),
+                        new_count: Some(0),
+                        deleted_count: Some(0),
+                        alloc_size: Some(0),
+                        freed_size: Some(0),
+                        base: Totals::default(),
+                        current: Totals::default(),
+                    });
+                    classes.last_mut().unwrap()
+                }
+            };
+            row.base = Totals::of(s);
+            row.deleted_count = Some(self.deleted[b].0);
+            row.freed_size = Some(self.deleted[b].1);
+        }
+        classes.retain(|c| c.new_count != Some(0) || c.deleted_count != Some(0) || c.base != c.current);
+        classes
     }
-    for (b, s) in base.class_summaries.iter().enumerate() {
-        let row = match base_to_current[b] {
-            Some(c) => &mut classes[c as usize],
-            None => {
-                classes.push(ClassDiff {
-                    name: s.name.clone(),
-                    key: s.key.clone(),
-                    new_count: Some(0),
-                    deleted_count: Some(0),
-                    alloc_size: Some(0),
-                    freed_size: Some(0),
-                    base: Totals::default(),
-                    current: Totals::default(),
-                });
-                classes.last_mut().unwrap()
-            }
-        };
-        row.base = Totals::of(s);
-        row.deleted_count = Some(deleted[b].0);
-        row.freed_size = Some(deleted[b].1);
+
+    /// How many classes the base's figures must have (those of its census).
+    pub fn base_class_count(&self) -> usize {
+        self.base_to_current.len()
     }
-    classes.retain(|c| c.new_count != Some(0) || c.deleted_count != Some(0) || c.base != c.current);
-    classes
 }
 
 /// Per class name (keys hold script ids, which differ between processes): the totals of both.
-fn histograms(current: &Snapshot, base: &Census) -> Vec<ClassDiff> {
+fn histograms(current: &Snapshot, base_classes: &[ClassSummary]) -> Vec<ClassDiff> {
     let mut rows: Vec<ClassDiff> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut row = |name: &str, rows: &mut Vec<ClassDiff>| -> usize {
@@ -266,7 +309,7 @@ fn histograms(current: &Snapshot, base: &Census) -> Vec<ClassDiff> {
             rows.len() - 1
         })
     };
-    for s in base.class_summaries.iter().filter(|s| s.count > 0) {
+    for s in base_classes.iter().filter(|s| s.count > 0) {
         let r = row(&s.name, &mut rows);
         rows[r].base.add(Totals::of(s));
     }

@@ -23,20 +23,26 @@ pub fn ordinals_by_id(ids: &[u32], keep: impl Fn(usize) -> bool) -> Vec<u32> {
     order
 }
 
-/// DevTools' merge join of two snapshots' nodes on their ids: calls `pair(c, b)` for each
-/// current node c that `cur_keep` accepts and the base node b (one `base_keep` accepts) it
+/// DevTools' merge join of two snapshots' nodes on their ids: calls `pair(state, c, b)` for
+/// each current node c that `cur_keep` accepts and the base node b (one `base_keep` accepts) it
 /// pairs with. Both sides are walked in id order, equal ids by ordinal, so the occurrences of
-/// a repeated id pair up in turn. (The pairs come in no particular order.)
-pub fn pair_by_id(
+/// a repeated id pair up in turn. (The pairs come in no particular order.) With `parallel`,
+/// two threads pair the ids below and above the base's middle one, each with a `state()` of
+/// its own: the states are returned.
+pub fn pair_by_id<S: Send>(
     base_ids: &[u32],
     base_keep: impl Fn(usize) -> bool + Sync,
     cur_ids: &[u32],
     cur_keep: impl Fn(usize) -> bool + Sync,
-    mut pair: impl FnMut(usize, u32),
-) {
-    if !pair_through_table(base_ids, &base_keep, cur_ids, &cur_keep, &mut pair) {
-        pair_by_sorting(base_ids, base_keep, cur_ids, cur_keep, pair);
-    }
+    parallel: bool,
+    state: impl Fn() -> S + Sync,
+    pair: impl Fn(&mut S, usize, u32) + Sync,
+) -> Vec<S> {
+    pair_through_table(base_ids, &base_keep, cur_ids, &cur_keep, parallel, &state, &pair).unwrap_or_else(|| {
+        let mut s = state();
+        pair_by_sorting(base_ids, base_keep, cur_ids, cur_keep, |c, b| pair(&mut s, c, b));
+        vec![s]
+    })
 }
 
 /// The merge join itself, over both sides sorted by id.
@@ -66,14 +72,17 @@ fn pair_by_sorting(
 /// so that a base id seen again finds no partner, as in the merge join. V8 numbers heap
 /// objects with odd ids, one counter stepping by two, so the table is indexed by id / 2 (4 B
 /// a slot, at most 2 slots per current node); even ids (embedder objects), and any beyond the
-/// table, are looked up in a sorted list. False, and no pair made, if a current id repeats.
-fn pair_through_table(
+/// table, are looked up in a sorted list. Each id range has its own slots and list, so two
+/// threads pair two ranges. None, and no pair made, if a current id repeats.
+fn pair_through_table<S: Send>(
     base_ids: &[u32],
-    base_keep: &impl Fn(usize) -> bool,
+    base_keep: &(impl Fn(usize) -> bool + Sync),
     cur_ids: &[u32],
-    cur_keep: &impl Fn(usize) -> bool,
-    pair: &mut impl FnMut(usize, u32),
-) -> bool {
+    cur_keep: &(impl Fn(usize) -> bool + Sync),
+    parallel: bool,
+    state: &(impl Fn() -> S + Sync),
+    pair: &(impl Fn(&mut S, usize, u32) + Sync),
+) -> Option<Vec<S>> {
     let n = cur_ids.len();
     let odd = |id: u32| id & 1 == 1;
     // Slot: 1 + the current node, 0 for none; as far as the largest odd id reaches, if less.
@@ -81,32 +90,48 @@ fn pair_through_table(
     // it, and a page first read is mapped twice (see `memory::zeroed`).
     let largest = (0..n).filter(|&c| odd(cur_ids[c]) && cur_keep(c)).map(|c| cur_ids[c] as usize / 2 + 1).max();
     let mut table: Vec<u32> = crate::memory::zeroed(largest.unwrap_or(0).min(2 * n + 1024));
-    // Current nodes whose ids have no slot, and (once paired) none.
-    let mut rest: Vec<(u32, u32)> = Vec::new();
-    for c in (0..n).filter(|&c| cur_keep(c)) {
-        let id = cur_ids[c];
-        match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
-            Some(&mut taken) if taken != 0 => return false,
-            Some(slot) => *slot = c as u32 + 1,
-            None => rest.push((id, c as u32)),
+    // The ids in [from, to), with the slots from that of `from` (an even id) on.
+    let range = |slots: &mut [u32], from: u32, to: u64| -> Option<S> {
+        let first_slot = from as usize / 2;
+        let within = |id: u32| id >= from && (id as u64) < to;
+        // Current nodes whose ids have no slot, and (once paired) none.
+        let mut rest: Vec<(u32, u32)> = Vec::new();
+        for c in (0..n).filter(|&c| within(cur_ids[c]) && cur_keep(c)) {
+            let id = cur_ids[c];
+            match slots.get_mut(id as usize / 2 - first_slot).filter(|_| odd(id)) {
+                Some(&mut taken) if taken != 0 => return None,
+                Some(slot) => *slot = c as u32 + 1,
+                None => rest.push((id, c as u32)),
+            }
         }
-    }
-    rest.sort_unstable();
-    if rest.windows(2).any(|w| w[0].0 == w[1].0) {
-        return false;
-    }
-    const PAIRED: u32 = u32::MAX;
-    for b in (0..base_ids.len()).filter(|&b| base_keep(b)) {
-        let id = base_ids[b];
-        let partner = match table.get_mut(id as usize / 2).filter(|_| odd(id)) {
-            Some(slot) => std::mem::take(slot).checked_sub(1),
-            None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| std::mem::replace(&mut rest[k].1, PAIRED)).filter(|&c| c != PAIRED),
-        };
-        if let Some(c) = partner {
-            pair(c as usize, b as u32);
+        rest.sort_unstable();
+        if rest.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
         }
+        const PAIRED: u32 = u32::MAX;
+        let mut s = state();
+        for b in (0..base_ids.len()).filter(|&b| within(base_ids[b]) && base_keep(b)) {
+            let id = base_ids[b];
+            let partner = match slots.get_mut(id as usize / 2 - first_slot).filter(|_| odd(id)) {
+                Some(slot) => std::mem::take(slot).checked_sub(1),
+                None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| std::mem::replace(&mut rest[k].1, PAIRED)).filter(|&c| c != PAIRED),
+            };
+            if let Some(c) = partner {
+                pair(&mut s, c as usize, b as u32);
+            }
+        }
+        Some(s)
+    };
+    if !parallel || base_ids.is_empty() {
+        return range(&mut table, 0, u64::MAX).map(|s| vec![s]);
     }
-    true
+    // V8 writes a snapshot's objects nearly in id order: the middle node's id splits them
+    // about evenly.
+    let split = base_ids[base_ids.len() / 2] & !1;
+    let at = (split as usize / 2).min(table.len());
+    let (low, high) = table.split_at_mut(at);
+    let (a, b) = crate::threads::both(true, || range(low, 0, split as u64), || range(high, split, u64::MAX));
+    Some(vec![a?, b?])
 }
 
 #[cfg(test)]
@@ -134,29 +159,38 @@ mod tests {
     fn the_table_pairs_as_the_merge_join_does() {
         use super::{pair_by_id, pair_by_sorting, pair_through_table};
         use proptest::prelude::*;
-        // Each current node's partner (u32::MAX for none), as the pairs come.
-        let partners = |cur: &[u32], pairs: &mut dyn FnMut(&mut dyn FnMut(usize, u32))| {
+        // Each current node's partner (u32::MAX for none), from the pairs each thread made.
+        let partners = |cur: &[u32], states: Vec<Vec<(usize, u32)>>| {
             let mut partner = vec![u32::MAX; cur.len()];
-            pairs(&mut |c, b| {
+            for (c, b) in states.into_iter().flatten() {
                 assert_eq!(partner[c], u32::MAX, "paired twice");
                 partner[c] = b;
-            });
+            }
             partner
         };
+        let note = |pairs: &mut Vec<(usize, u32)>, c: usize, b: u32| pairs.push((c, b));
         let ids = || proptest::collection::vec(prop_oneof![0u32..400, Just(u32::MAX), (0u32..8).prop_map(|k| u32::MAX - 2 * k)], 0..300);
         proptest!(|(base in ids(), cur in ids(), skip in 1usize..9)| {
             let keep = |i: usize| i % skip != 1;
-            let expected = partners(&cur, &mut |f| pair_by_sorting(&base, keep, &cur, keep, f));
-            prop_assert_eq!(partners(&cur, &mut |f| pair_by_id(&base, keep, &cur, keep, f)), expected.clone());
-            // Without repeats in the current ids, the table answers.
+            let sorted = |cur: &[u32]| {
+                let mut pairs = Vec::new();
+                pair_by_sorting(&base, keep, cur, keep, |c, b| pairs.push((c, b)));
+                partners(cur, vec![pairs])
+            };
+            let expected = sorted(&cur);
+            for parallel in [false, true] {
+                prop_assert_eq!(partners(&cur, pair_by_id(&base, keep, &cur, keep, parallel, Vec::new, note)), expected.clone());
+            }
+            // Without repeats in the current ids, the table answers, on one thread or two.
             let mut unique = cur.clone();
             let mut seen = std::collections::HashSet::new();
             unique.retain(|id| seen.insert(*id));
-            let expected = partners(&unique, &mut |f| pair_by_sorting(&base, keep, &unique, keep, f));
-            let mut answered = true;
-            let by_table = partners(&unique, &mut |mut f| answered = pair_through_table(&base, &keep, &unique, &keep, &mut f));
-            prop_assert!(answered);
-            prop_assert_eq!(by_table, expected);
+            let expected = sorted(&unique);
+            for parallel in [false, true] {
+                let by_table = pair_through_table(&base, &keep, &unique, &keep, parallel, &Vec::new, &note);
+                prop_assert!(by_table.is_some());
+                prop_assert_eq!(partners(&unique, by_table.unwrap()), expected.clone());
+            }
         });
     }
 }

@@ -40,7 +40,7 @@ mod threads;
 mod weakmap;
 
 pub use classes::ClassSummary;
-pub use diff::{diff, Census, ClassDiff, Diff, DiffOptions, Identity, NewObject, SiteDiff, Totals};
+pub use diff::{diff, pair, Census, ClassDiff, Diff, DiffOptions, Identity, NewObject, Pairing, SiteDiff, Totals};
 pub use sites::{Frame, Site, SiteMode};
 pub use distances::{BASE_SYSTEM_DISTANCE, NO_DISTANCE};
 pub use error::{Error, ErrorKind, Result};

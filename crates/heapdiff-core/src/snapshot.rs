@@ -92,7 +92,7 @@ pub enum When {
     Opening,
     /// On first use, if ever. A diff's snapshots need neither distances nor, unless their new
     /// objects are listed, retainer paths. The class retained sizes of the one loaded last wait
-    /// for what comes next (the compare, the base's census), which works meanwhile on the other
+    /// for the pairing of objects (see [`crate::pair`]), which works meanwhile on the other
     /// core; class retained sizes are computed at once if other snapshots are still being
     /// opened, as whatever uses them waits for those anyway.
     FirstUse,
@@ -433,14 +433,17 @@ impl Snapshot {
     /// This snapshot as the base of a diff: compact columns, with plain objects classified by
     /// the current snapshot's `definitions` when given (as DevTools does).
     pub fn census(&self, definitions: Option<&[Vec<String>]>) -> Census<'_> {
-        self.census_with(definitions, |_, _, _| ()).1
+        self.census_with(definitions, true, |_, _, _| ()).1
     }
 
     /// [`Snapshot::census`], calling `columns` with its ids, classes and shallow sizes while
     /// its class summaries are made: those may still need their retained sizes (see [`When`]),
     /// computed on another thread meanwhile, so that a caller copying the columns (as the
-    /// binding does, into JavaScript's memory) need not wait for them.
-    pub fn census_with<R>(&self, definitions: Option<&[Vec<String>]>, columns: impl FnOnce(&[u32], &[u32], &[u32]) -> R) -> (R, Census<'_>) {
+    /// binding does, into JavaScript's memory) need not wait for them. Without `retained`, a
+    /// census by its own definitions does not wait for them at all: its classes' retained
+    /// sizes are zero if not computed yet. That is enough to pair objects with (see
+    /// [`crate::pair`]); the diff takes them later from [`Snapshot::class_stats`].
+    pub fn census_with<R>(&self, definitions: Option<&[Vec<String>]>, retained: bool, columns: impl FnOnce(&[u32], &[u32], &[u32]) -> R) -> (R, Census<'_>) {
         let g = &self.graph;
         let ((class_summaries, r), classes) = match definitions {
             // Other definitions than its own: its plain objects classified again.
@@ -462,8 +465,13 @@ impl Snapshot {
             // Its own, as two snapshots of one process mostly have: nothing to redo.
             _ => {
                 let classes = &self.classes.node_class;
-                let pending = self.class_stats.get().is_none();
-                (both(pending, || self.class_stats().to_vec(), || columns(&g.node_id, classes, &g.self_size)), Cow::Borrowed(&classes[..]))
+                let known = self.class_stats.get();
+                let summaries = || match known {
+                    Some(stats) => stats.to_vec(),
+                    None if retained => self.class_stats().to_vec(),
+                    None => self.unretained.clone(),
+                };
+                (both(known.is_none() && retained, summaries, || columns(&g.node_id, classes, &g.self_size)), Cow::Borrowed(&classes[..]))
             }
         };
         let census = Census { max_id: g.max_counter_id(), ids: Cow::Borrowed(&g.node_id), classes, self_sizes: Cow::Borrowed(&g.self_size), class_summaries };

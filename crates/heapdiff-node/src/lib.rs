@@ -8,7 +8,7 @@ use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 fn to_js(e: core::Error) -> Error {
     Error::new(Status::GenericFailure, e.to_string())
@@ -54,8 +54,8 @@ pub struct Loader {
 pub struct LoaderOptions {
     /// Compute distances and retainer paths when first asked for, not while loading.
     pub distances_at_first_use: Option<bool>,
-    /// Compute the classes' retained sizes when first asked for (by a diff's compare or a
-    /// census, which meanwhile pair the objects or copy the columns), not while loading, unless
+    /// Compute the classes' retained sizes when first asked for (by a diff's pairing, which
+    /// works meanwhile, or by the base's class figures it waits for), not while loading, unless
     /// other snapshots are still being loaded then.
     pub class_retained_at_first_use: Option<bool>,
     /// Keep only what classes, sizes, the dominator tree and allocation sites need (as a
@@ -126,7 +126,7 @@ impl Task for LoadTask {
     }
 
     fn resolve(&mut self, _: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(NativeSnapshot { inner: Arc::new(output) })
+        Ok(NativeSnapshot { inner: Arc::new(output), paired: Mutex::new(None) })
     }
 }
 
@@ -379,6 +379,21 @@ fn suspects_result(s: core::Suspects) -> Suspects {
     }
 }
 
+/// Class figures from JavaScript, as the engine takes them (the inverse of `class_summary`).
+fn core_summaries(classes: &[ClassSummary]) -> Vec<core::ClassSummary> {
+    classes
+        .iter()
+        .map(|c| core::ClassSummary {
+            name: c.name.clone(),
+            key: c.key.clone(),
+            count: c.count as u64,
+            self_size: c.self_size as u64,
+            retained_size: c.retained_size as u64,
+            distance: c.distance,
+        })
+        .collect()
+}
+
 fn class_summary(c: &core::ClassSummary) -> ClassSummary {
     ClassSummary {
         name: c.name.clone(),
@@ -478,6 +493,8 @@ fn page<T>(items: Vec<T>, offset: Option<u32>, limit: Option<u32>) -> Vec<T> {
 #[napi]
 pub struct NativeSnapshot {
     inner: Arc<core::Snapshot>,
+    /// The objects paired with a diff's base, for the diff that follows (see `pair`).
+    paired: Mutex<Option<core::Pairing>>,
 }
 
 #[napi]
@@ -523,17 +540,26 @@ impl NativeSnapshot {
     }
 
     /// This snapshot as a diff's base, classified with the current snapshot's definitions.
+    /// With `retained` false (and its own definitions), the classes' retained sizes are not
+    /// waited for: zero unless known, for a pairing (see `pair` and `censusClasses`).
     #[napi(ts_return_type = "Census")]
-    pub fn census<'env>(&self, env: &'env Env, definitions: Option<Vec<Vec<String>>>) -> Result<CensusColumns<'env>> {
+    pub fn census<'env>(&self, env: &'env Env, definitions: Option<Vec<Vec<String>>>, retained: Option<bool>) -> Result<CensusColumns<'env>> {
         guard(|| {
             // The columns are copied into JavaScript's memory while the class summaries are made.
             let copy = |ids: &[u32], classes: &[u32], sizes: &[u32]| -> Result<_> {
                 Ok((Uint32ArraySlice::copy_from(env, ids)?, Uint32ArraySlice::copy_from(env, classes)?, Uint32ArraySlice::copy_from(env, sizes)?))
             };
-            let (columns, c) = self.inner.census_with(definitions.as_deref(), copy);
+            let (columns, c) = self.inner.census_with(definitions.as_deref(), retained.unwrap_or(true), copy);
             let (ids, classes, self_sizes) = columns?;
             Ok(CensusColumns { max_id: c.max_id, ids, classes, self_sizes, class_summaries: c.class_summaries.iter().map(class_summary).collect() })
         })
+    }
+
+    /// The class figures of a census by this snapshot's own definitions, with their retained
+    /// sizes (computed now if they were left for first use).
+    #[napi]
+    pub fn census_classes(&self) -> Result<Vec<ClassSummary>> {
+        guard(|| Ok(self.inner.class_stats().iter().map(class_summary).collect()))
     }
 
     /// The highest id of a heap object: everything created later has a higher one.
@@ -570,39 +596,45 @@ impl NativeSnapshot {
         })
     }
 
-    /// Compares this snapshot with the census of its base.
+    /// Pairs this snapshot's objects with those of its base, from the base's census (whose
+    /// classes' retained sizes are not read), for the `diff` that follows.
     #[napi]
-    pub fn diff(&self, base: Census, options: DiffOptions) -> Result<Diff> {
+    pub fn pair(&self, base: Census) -> Result<()> {
         guard(|| {
-            let summaries = base
-                .class_summaries
-                .iter()
-                .map(|c| core::ClassSummary {
-                    name: c.name.clone(),
-                    key: c.key.clone(),
-                    count: c.count as u64,
-                    self_size: c.self_size as u64,
-                    retained_size: c.retained_size as u64,
-                    distance: c.distance,
-                })
-                .collect();
             let census = core::Census {
                 max_id: base.max_id,
                 ids: (&base.ids[..]).into(),
                 classes: (&base.classes[..]).into(),
                 self_sizes: (&base.self_sizes[..]).into(),
-                class_summaries: summaries,
+                class_summaries: core_summaries(&base.class_summaries),
             };
+            if census.classes.iter().any(|&c| c as usize >= census.class_summaries.len()) || census.ids.len() != census.classes.len() || census.ids.len() != census.self_sizes.len() {
+                return Err(Error::new(Status::InvalidArg, "census columns disagree in length or class index".to_string()));
+            }
+            let pairing = core::pair(&self.inner, &census);
+            *self.paired.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(pairing);
+            Ok(())
+        })
+    }
+
+    /// Compares this snapshot with its base, whose objects `pair` paired, given the base's
+    /// class figures (those of its census, with their retained sizes).
+    #[napi]
+    pub fn diff(&self, base_classes: Vec<ClassSummary>, options: DiffOptions) -> Result<Diff> {
+        guard(|| {
+            let paired = self.paired.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let pairing = paired.as_ref().ok_or_else(|| Error::new(Status::InvalidArg, "no objects paired with a base yet (pair first)".to_string()))?;
+            let base_classes = core_summaries(&base_classes);
+            if base_classes.len() != pairing.base_class_count() {
+                return Err(Error::new(Status::InvalidArg, "the base's classes are not those of the census paired with".to_string()));
+            }
             let defaults = core::DiffOptions::default();
             let options = core::DiffOptions {
                 stack_depth: options.stack_depth.map_or(defaults.stack_depth, |d| d as usize),
                 class: options.class_name,
                 class_limit: options.class_limit.map_or(defaults.class_limit, |l| l as usize),
             };
-            if census.classes.iter().any(|&c| c as usize >= census.class_summaries.len()) || census.ids.len() != census.classes.len() || census.ids.len() != census.self_sizes.len() {
-                return Err(Error::new(Status::InvalidArg, "census columns disagree in length or class index".to_string()));
-            }
-            Ok(diff_result(core::diff(&self.inner, &census, &options)))
+            Ok(diff_result(pairing.diff(&self.inner, &base_classes, &options)))
         })
     }
 
