@@ -379,6 +379,35 @@ fn suspects_result(s: core::Suspects) -> Suspects {
     }
 }
 
+/// Columns copied into new JavaScript arrays (Node's own memory, which it transfers to another
+/// thread without a copy), each on a thread of its own: the copies are mostly the mapping of
+/// fresh pages as they are first written, and a diff's base has nothing else to do meanwhile.
+fn copy_columns<'env, const N: usize>(env: &'env Env, columns: [&[u32]; N]) -> Result<[Uint32ArraySlice<'env>; N]> {
+    let mut arrays = Vec::with_capacity(N);
+    for column in columns {
+        arrays.push(new_u32_array(env, column.len())?);
+    }
+    std::thread::scope(|scope| {
+        for (array, column) in arrays.iter_mut().zip(columns).filter(|(_, column)| !column.is_empty()) {
+            // SAFETY: the arrays are new, and nothing else sees them until they are returned.
+            let to = unsafe { array.as_mut() };
+            scope.spawn(move || to.copy_from_slice(column));
+        }
+    });
+    Ok(arrays.try_into().unwrap_or_else(|_| unreachable!("one array per column")))
+}
+
+/// A new JavaScript array of `len` zeros.
+fn new_u32_array(env: &Env, len: usize) -> Result<Uint32ArraySlice<'_>> {
+    let (mut data, mut buffer, mut array) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: N-API calls on this thread's environment; the typed array views the whole buffer.
+    unsafe {
+        check_status!(sys::napi_create_arraybuffer(env.raw(), len * 4, &mut data, &mut buffer))?;
+        check_status!(sys::napi_create_typedarray(env.raw(), sys::TypedarrayType::uint32_array, len, buffer, 0, &mut array))?;
+        Uint32ArraySlice::from_napi_value(env.raw(), array)
+    }
+}
+
 /// Class figures from JavaScript, as the engine takes them (the inverse of `class_summary`).
 fn core_summaries(classes: &[ClassSummary]) -> Vec<core::ClassSummary> {
     classes
@@ -547,7 +576,8 @@ impl NativeSnapshot {
         guard(|| {
             // The columns are copied into JavaScript's memory while the class summaries are made.
             let copy = |ids: &[u32], classes: &[u32], sizes: &[u32]| -> Result<_> {
-                Ok((Uint32ArraySlice::copy_from(env, ids)?, Uint32ArraySlice::copy_from(env, classes)?, Uint32ArraySlice::copy_from(env, sizes)?))
+                let [ids, classes, sizes] = copy_columns(env, [ids, classes, sizes])?;
+                Ok((ids, classes, sizes))
             };
             let (columns, c) = self.inner.census_with(definitions.as_deref(), retained.unwrap_or(true), copy);
             let (ids, classes, self_sizes) = columns?;
