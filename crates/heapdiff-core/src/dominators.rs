@@ -424,8 +424,11 @@ pub(crate) fn group<I: Iterator<Item = (u32, u32)>>(
 /// `first[k]` as k's cursor (it ends at k + 1's start), so no second array.
 fn fill<I: Iterator<Item = (u32, u32)>>(mut first: Vec<u32>, mut items: Vec<u32>, pairs: impl Fn() -> I) -> (Vec<u32>, Vec<u32>) {
     let key_count = first.len() - 1;
-    for i in 0..key_count {
-        first[i + 1] += first[i];
+    // The running sum in a register, not read back from the entry just stored.
+    let mut sum = 0;
+    for f in &mut first {
+        sum += *f;
+        *f = sum;
     }
     items.clear();
     items.resize(first[key_count] as usize, 0);
