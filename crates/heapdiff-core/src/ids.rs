@@ -90,29 +90,29 @@ fn pair_through_table<S: Send>(
     // it, and a page first read is mapped twice (see `memory::zeroed`).
     let largest = (0..n).filter(|&c| odd(cur_ids[c]) && cur_keep(c)).map(|c| cur_ids[c] as usize / 2 + 1).max();
     let mut table: Vec<u32> = crate::memory::zeroed(largest.unwrap_or(0).min(2 * n + 1024));
-    // The ids in [from, to), with the slots from that of `from` (an even id) on.
-    let range = |slots: &mut [u32], from: u32, to: u64| -> Option<S> {
-        let first_slot = from as usize / 2;
-        let within = |id: u32| id >= from && (id as u64) < to;
-        // Current nodes whose ids have no slot, and (once paired) none.
+    let within = |id: u32, from: u32, to: u64| id >= from && (id as u64) < to;
+    // The current ids in [from, to) into their slots (those from `from`'s on, an even id), the
+    // rest into a sorted list (nodes whose ids have no slot): None if one repeats.
+    let fill = |slots: &mut [u32], from: u32, to: u64| -> Option<Vec<(u32, u32)>> {
         let mut rest: Vec<(u32, u32)> = Vec::new();
-        for c in (0..n).filter(|&c| within(cur_ids[c]) && cur_keep(c)) {
+        for c in (0..n).filter(|&c| within(cur_ids[c], from, to) && cur_keep(c)) {
             let id = cur_ids[c];
-            match slots.get_mut(id as usize / 2 - first_slot).filter(|_| odd(id)) {
+            match slots.get_mut((id - from) as usize / 2).filter(|_| odd(id)) {
                 Some(&mut taken) if taken != 0 => return None,
                 Some(slot) => *slot = c as u32 + 1,
                 None => rest.push((id, c as u32)),
             }
         }
         rest.sort_unstable();
-        if rest.windows(2).any(|w| w[0].0 == w[1].0) {
-            return None;
-        }
+        (!rest.windows(2).any(|w| w[0].0 == w[1].0)).then_some(rest)
+    };
+    // Then the base ids in [from, to), each pair made; a paired slot or list entry is emptied.
+    let pairs = |slots: &mut [u32], mut rest: Vec<(u32, u32)>, from: u32, to: u64| -> S {
         const PAIRED: u32 = u32::MAX;
         let mut s = state();
-        for b in (0..base_ids.len()).filter(|&b| within(base_ids[b]) && base_keep(b)) {
+        for b in (0..base_ids.len()).filter(|&b| within(base_ids[b], from, to) && base_keep(b)) {
             let id = base_ids[b];
-            let partner = match slots.get_mut(id as usize / 2 - first_slot).filter(|_| odd(id)) {
+            let partner = match slots.get_mut((id - from) as usize / 2).filter(|_| odd(id)) {
                 Some(slot) => std::mem::take(slot).checked_sub(1),
                 None => rest.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| std::mem::replace(&mut rest[k].1, PAIRED)).filter(|&c| c != PAIRED),
             };
@@ -120,18 +120,22 @@ fn pair_through_table<S: Send>(
                 pair(&mut s, c as usize, b as u32);
             }
         }
-        Some(s)
+        s
     };
     if !parallel || base_ids.is_empty() {
-        return range(&mut table, 0, u64::MAX).map(|s| vec![s]);
+        let rest = fill(&mut table, 0, u64::MAX)?;
+        return Some(vec![pairs(&mut table, rest, 0, u64::MAX)]);
     }
     // V8 writes a snapshot's objects nearly in id order: the middle node's id splits them
-    // about evenly.
+    // about evenly. Both ranges are filled before any pair is made, so that a repeat in either
+    // leaves no pair made.
     let split = base_ids[base_ids.len() / 2] & !1;
     let at = (split as usize / 2).min(table.len());
     let (low, high) = table.split_at_mut(at);
-    let (a, b) = crate::threads::both(true, || range(low, 0, split as u64), || range(high, split, u64::MAX));
-    Some(vec![a?, b?])
+    let (low_rest, high_rest) = crate::threads::both(true, || fill(low, 0, split as u64), || fill(high, split, u64::MAX));
+    let (low_rest, high_rest) = (low_rest?, high_rest?);
+    let (a, b) = crate::threads::both(true, || pairs(low, low_rest, 0, split as u64), || pairs(high, high_rest, split, u64::MAX));
+    Some(vec![a, b])
 }
 
 #[cfg(test)]
@@ -180,6 +184,15 @@ mod tests {
             let expected = sorted(&cur);
             for parallel in [false, true] {
                 prop_assert_eq!(partners(&cur, pair_by_id(&base, keep, &cur, keep, parallel, Vec::new, note)), expected.clone());
+                // Where a current id repeats, the table makes no pair at all (the pairs are
+                // made by sorting instead), on neither thread.
+                let made = std::sync::atomic::AtomicUsize::new(0);
+                let count = |_: &mut (), _: usize, _: u32| {
+                    made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                };
+                if pair_through_table(&base, &keep, &cur, &keep, parallel, &|| (), &count).is_none() {
+                    prop_assert_eq!(made.into_inner(), 0);
+                }
             }
             // Without repeats in the current ids, the table answers, on one thread or two.
             let mut unique = cur.clone();
