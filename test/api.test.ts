@@ -73,7 +73,9 @@ describe('openSnapshot', () => {
     assert.deepEqual(columns(quick), columns(whole));
     assert.ok(quick.classSummaries.every((c) => c.retainedSize === 0));
     assert.ok(later.summary().memoryBytes > opening.summary().memoryBytes);
+    assert.throws(() => opening.diffPaired(whole.classSummaries), /pair first/);
     opening.pairWith(quick);
+    assert.throws(() => opening.diffPaired([]), /not those of the census paired with/);
     assert.deepEqual(opening.diffPaired(later.censusClasses()), opening.diffWith(whole));
     assert.deepEqual(later.census(), opening.census());
     assert.equal(later.summary().memoryBytes, opening.summary().memoryBytes);
