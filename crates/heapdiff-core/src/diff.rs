@@ -214,8 +214,10 @@ pub fn pair(current: &Snapshot, base: &Census) -> Pairing {
 
 impl Pairing {
     /// The diff itself, given the base's class figures (`base_classes`, by the census's class
-    /// index, with their retained sizes).
+    /// index, with their retained sizes). Panics if they are not one per class of the census
+    /// paired with (see [`Pairing::base_class_count`]).
     pub fn diff(&self, current: &Snapshot, base_classes: &[ClassSummary], options: &DiffOptions) -> Diff {
+        assert_eq!(base_classes.len(), self.base_class_count(), "the base's classes are not those of the census paired with");
         let identity = self.identity;
         if !identity.same_process {
             return Diff { identity, classes: histograms(current, base_classes), site_mode: None, sites: Vec::new(), new_objects: Vec::new() };
